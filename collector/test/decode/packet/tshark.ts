@@ -262,7 +262,7 @@ export function writePcap(frames: Buffer[], linkType = 1): Buffer {
   head.writeUInt16LE(4, 6);
   head.writeUInt32LE(262144, 16);
   head.writeUInt32LE(linkType, 20);
-  const parts = [head];
+  const parts: Buffer[] = [head];
   frames.forEach((f, i) => {
     const rec = Buffer.alloc(16);
     rec.writeUInt32LE(1600000000 + i, 0);
