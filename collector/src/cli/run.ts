@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `threatflow run` (the default command): the collector. Configuration comes only from EF_* variables;
+ * a bad value stops startup before any socket is opened. The main thread owns the UDP sockets and hands
+ * datagrams to decoding workers (exporter affinity); each worker runs the whole pipeline and its outputs.
+ */
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { ConfigError, effectiveWorkers, loadConfig, type Config } from '../config';
+import { startApi } from '../observability/api';
+import { createLogger, type Logger } from '../observability/logger';
+import { Metrics } from '../observability/metrics';
+import { buildPipeline } from '../pipeline/build';
+import { readUdpRcvbufErrors, UdpReceiver } from '../server/udp';
+import { WorkerPool } from '../server/worker-pool';
+
+export interface RunningCollector {
+  ports(): number[];
+  metrics(): Record<string, number>;
+  stop(): Promise<void>;
+}
+
+/** Starts the collector; resolves once it listens. Exported for tests and benchmarks. */
+export async function startCollector(
+  config: Config,
+  log: Logger,
+  opts: { statsIntervalMs?: number; inThread?: boolean } = {},
+): Promise<RunningCollector> {
+  const metrics = new Metrics();
+  const workers = opts.inThread ? 0 : effectiveWorkers(config.server, availableParallelism());
+  let dispatch: (buf: Buffer, address: string, port: number, receivedMs: number) => void;
+  let stopDecoding: () => Promise<void>;
+  let workerMetrics: () => Record<string, number> = () => ({});
+  if (workers > 0) {
+    const pool = new WorkerPool(join(__dirname, '..', 'pipeline', 'worker.js'), workers, { config }, log.child({ caller: 'server/worker-pool' }), metrics);
+    await pool.start();
+    dispatch = (b, a, p, t) => pool.dispatch(b, a, p, t);
+    stopDecoding = () => pool.stop();
+    workerMetrics = () => pool.workerMetrics();
+  } else {
+    // In-thread decoding: for tests that run the collector inside jest (no compiled worker script there).
+    const pipeline = buildPipeline(config, log, metrics);
+    await pipeline.start();
+    dispatch = (b, a, p, t) => void pipeline.handleDatagram(b, { address: a, port: p, receivedMs: t });
+    stopDecoding = () => pipeline.stop();
+  }
+  const receiver = new UdpReceiver(
+    { ip: config.server.udpIp, ports: config.server.udpPorts, recvBufferSize: config.server.udpReadBufferMaxSize },
+    (buf, address, port, receivedMs) => {
+      metrics.inc('udp_datagrams_received');
+      dispatch(buf, address, port, receivedMs);
+    },
+    log.child({ caller: 'server/udp' }),
+    metrics,
+  );
+  await receiver.start();
+  const rcvbufAtStart = readUdpRcvbufErrors();
+  const all = (): Record<string, number> => {
+    const values = { ...metrics.snapshot() };
+    for (const [k, v] of Object.entries(workerMetrics())) values[k] = (values[k] ?? 0) + v;
+    const drops = readUdpRcvbufErrors();
+    if (drops !== null && rcvbufAtStart !== null) values['udp_receive_buffer_errors'] = drops - rcvbufAtStart;
+    return values;
+  };
+  const api = config.api.enabled
+    ? await startApi(config.api.ip, config.api.port, {
+        metrics: all,
+        ready: () => true,
+        health: () => {
+          const v = all();
+          const dropped = Object.entries(v).filter(([k]) => k.startsWith('output_dropped')).reduce((s, [, n]) => s + n, 0);
+          return { status: dropped > 0 ? 'degraded' : 'ok', detail: { datagrams: v['udp_datagrams_received'] ?? 0, output_dropped: dropped } };
+        },
+      })
+    : null;
+  const statsLog = log.child({ caller: 'cli/run' });
+  const timer = setInterval(() => statsLog.info({ metrics: all() }, 'collector stats'), opts.statsIntervalMs ?? 60_000);
+  timer.unref();
+  log.info({ ports: receiver.ports(), workers, outputs: outputNames(config) }, 'collector started');
+  return {
+    ports: () => receiver.ports(),
+    metrics: all,
+    async stop() {
+      clearInterval(timer);
+      await receiver.stop();
+      await stopDecoding();
+      if (api) await new Promise<void>((r) => api.close(() => r()));
+      statsLog.info({ metrics: all() }, 'collector stopped');
+    },
+  };
+}
+
+function outputNames(config: Config): string[] {
+  const names: string[] = [];
+  if (config.output.elasticsearch.enabled) names.push('elasticsearch');
+  if (config.output.stdout.enabled) names.push('stdout');
+  return names;
+}
+
+export function register(program: Command): void {
+  program
+    .command('run', { isDefault: true })
+    .description('run the collector (the default command); configuration from EF_* variables')
+    .action(async () => {
+      let config: Config;
+      let warnings: string[];
+      try {
+        ({ config, warnings } = loadConfig(process.env));
+      } catch (err) {
+        if (err instanceof ConfigError) {
+          process.stderr.write(`threatflow: invalid configuration:\n${err.message}\n`);
+          process.exit(2);
+        }
+        throw err;
+      }
+      const log = createLogger({ level: config.logger.level });
+      for (const w of warnings) log.warn(w);
+      if (!config.output.elasticsearch.enabled && !config.output.stdout.enabled) {
+        log.warn('no output is enabled (EF_OUTPUT_ELASTICSEARCH_ENABLE, EF_OUTPUT_STDOUT_ENABLE): flows are decoded and counted only');
+      }
+      let collector: RunningCollector;
+      try {
+        collector = await startCollector(config, log);
+      } catch (err) {
+        log.fatal({ error: (err as Error).message }, 'collector failed to start');
+        process.exit(1);
+      }
+      let stopping = false;
+      const stop = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log.info({ signal }, 'stopping');
+        await collector.stop();
+        process.exit(0);
+      };
+      process.on('SIGINT', () => void stop('SIGINT'));
+      process.on('SIGTERM', () => void stop('SIGTERM'));
+    });
+}

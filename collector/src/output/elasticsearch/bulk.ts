@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Bulk indexing into a data stream with the semantics of the elasticsearch-js bulk helper (flush by count,
+ * bytes and time; bounded concurrency; retry with backoff; a drop callback with status and reason) without
+ * its per-document costs (STYLE.md §9): documents arrive already serialized and are written straight into
+ * reusable batch Buffers, requests use `filter_path` so responses stay small, and a document rejected for
+ * its content goes to the dead-letter file instead of being retried forever.
+ */
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Client } from '@elastic/elasticsearch';
+import type { Logger } from '../../observability/logger';
+import type { Metrics } from '../../observability/metrics';
+
+export interface BulkConfig {
+  /** Data stream (or index) to `create` into. */
+  target: string;
+  maxDocs: number;
+  maxBytes: number;
+  deadlineMs: number;
+  concurrency: number;
+  retryEnable: boolean;
+  maxRetries: number;
+  retryBackoffMs: number;
+  /** Most bytes of batches waiting for a free request slot before new batches are dropped (counted). */
+  maxQueuedBytes: number;
+  deadLetterPath: string;
+}
+
+/** The action line of every item: `create` with an auto-generated id, as data streams require. */
+const ACTION = '{"create":{}}\n';
+const ACTION_BYTES = Buffer.byteLength(ACTION);
+
+interface Batch {
+  buf: Buffer;
+  len: number;
+  /** Byte offset of each item's action line; the item ends where the next one starts (or at len). */
+  starts: number[];
+  attempt: number;
+}
+
+/** Per-item statuses that mean "try again later" rather than "this document is wrong". */
+function retryableStatus(status: number): boolean {
+  return status === 429 || status >= 500;
+}
+
+export class BulkWriter {
+  private current: Batch | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly queue: Batch[] = [];
+  private queuedBytes = 0;
+  private inFlight = 0;
+  private readonly pool: Buffer[] = [];
+  private idleWaiters: Array<() => void> = [];
+  private deadLetter: WriteStream | null = null;
+  private stopped = false;
+  private readonly bufSize: number;
+
+  constructor(
+    private readonly client: Client,
+    private readonly cfg: BulkConfig,
+    private readonly log: Logger,
+    private readonly metrics: Metrics,
+  ) {
+    // Room for a full batch plus one more large document, so a batch is cut before it overflows.
+    this.bufSize = cfg.maxBytes + 1024 * 1024;
+  }
+
+  /** Adds one serialized document (a JSON object, no trailing newline). */
+  add(line: string): void {
+    if (this.stopped) {
+      this.metrics.inc('output_dropped', { output: 'elasticsearch', reason: 'stopped' });
+      return;
+    }
+    // Upper bound of the UTF-8 size without measuring it: 3 bytes per UTF-16 unit.
+    const worst = ACTION_BYTES + line.length * 3 + 1;
+    if (worst > this.bufSize) {
+      this.addOversized(line);
+      return;
+    }
+    let b = this.current;
+    if (b && b.len + worst > this.bufSize) {
+      this.cut();
+      b = null;
+    }
+    if (!b) {
+      b = this.current = { buf: this.takeBuffer(), len: 0, starts: [], attempt: 0 };
+      this.timer = setTimeout(() => this.cut(), this.cfg.deadlineMs);
+    }
+    b.starts.push(b.len);
+    b.len += b.buf.write(ACTION, b.len, 'latin1');
+    b.len += b.buf.write(line, b.len, 'utf8');
+    b.buf[b.len++] = 0x0a;
+    if (b.starts.length >= this.cfg.maxDocs || b.len >= this.cfg.maxBytes) this.cut();
+  }
+
+  /** A document larger than a batch buffer goes alone in its own request. */
+  private addOversized(line: string): void {
+    this.cut();
+    const body = Buffer.from(ACTION + line + '\n');
+    this.enqueue({ buf: body, len: body.length, starts: [0], attempt: 0 });
+  }
+
+  /** Closes the current batch and queues it for sending. */
+  private cut(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    const b = this.current;
+    this.current = null;
+    if (b && b.starts.length > 0) this.enqueue(b);
+    else if (b) this.releaseBuffer(b.buf);
+  }
+
+  private enqueue(b: Batch): void {
+    if (this.queuedBytes + b.len > this.cfg.maxQueuedBytes && this.queue.length > 0) {
+      // Elasticsearch is not keeping up and every slot is busy: drop the oldest waiting batch rather than
+      // grow without bound; the count tells the operator to add capacity.
+      const old = this.queue.shift()!;
+      this.queuedBytes -= old.len;
+      this.metrics.inc('output_dropped', { output: 'elasticsearch', reason: 'queue_full' }, old.starts.length);
+      this.releaseBuffer(old.buf);
+    }
+    this.queue.push(b);
+    this.queuedBytes += b.len;
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.cfg.concurrency && this.queue.length > 0) {
+      const b = this.queue.shift()!;
+      this.queuedBytes -= b.len;
+      this.inFlight++;
+      this.metrics.set('output_queue_batches', this.queue.length, { output: 'elasticsearch' });
+      void this.send(b).finally(() => {
+        this.inFlight--;
+        this.pump();
+        if (this.inFlight === 0 && this.queue.length === 0) {
+          const waiters = this.idleWaiters;
+          this.idleWaiters = [];
+          for (const w of waiters) w();
+        }
+      });
+    }
+  }
+
+  private async send(b: Batch): Promise<void> {
+    for (;;) {
+      const started = Date.now();
+      let items: Array<Record<string, { status: number; error?: { type?: string; reason?: string } }>> | null = null;
+      let failure: string | null = null;
+      try {
+        const res = (await this.client.transport.request(
+          {
+            method: 'POST',
+            path: `/${encodeURIComponent(this.cfg.target)}/_bulk`,
+            querystring: { filter_path: 'errors,items.*.status,items.*.error.type,items.*.error.reason' },
+            bulkBody: b.buf.subarray(0, b.len),
+          },
+          { maxRetries: 0, meta: true },
+        )) as { body: { errors?: boolean; items?: typeof items } };
+        this.metrics.inc('bulk_requests', { output: 'elasticsearch', result: 'ok' });
+        this.metrics.inc('bulk_latency_ms_total', { output: 'elasticsearch' }, Date.now() - started);
+        if (!res.body.errors) {
+          this.metrics.inc('output_documents', { output: 'elasticsearch' }, b.starts.length);
+          this.releaseBuffer(b.buf);
+          return;
+        }
+        items = res.body.items ?? [];
+      } catch (err) {
+        const e = err as { meta?: { statusCode?: number }; name?: string; message?: string };
+        const status = e.meta?.statusCode;
+        failure = status ? `HTTP ${status}` : `${e.name ?? 'Error'}: ${e.message ?? ''}`;
+        this.metrics.inc('bulk_requests', { output: 'elasticsearch', result: 'error' });
+        if (status && !retryableStatus(status)) {
+          // The whole request was refused for a reason that retrying will not fix (e.g. 400 on the body).
+          this.log.error({ status, error: failure, documents: b.starts.length }, 'bulk request rejected');
+          this.deadLetterAll(b, status, failure);
+          this.releaseBuffer(b.buf);
+          return;
+        }
+      }
+
+      let retry: Batch | null = null;
+      if (items) {
+        retry = this.splitItems(b, items);
+        if (!retry) {
+          this.releaseBuffer(b.buf);
+          return;
+        }
+      } else {
+        retry = b;
+      }
+      if (!this.cfg.retryEnable || retry.attempt >= this.cfg.maxRetries) {
+        this.metrics.inc('output_dropped', { output: 'elasticsearch', reason: 'retries_exhausted' }, retry.starts.length);
+        this.log.error(
+          { documents: retry.starts.length, attempts: retry.attempt + 1, error: failure ?? 'items rejected with 429/5xx' },
+          'bulk documents dropped after retries',
+        );
+        if (retry !== b) this.releaseBuffer(retry.buf);
+        this.releaseBuffer(b.buf);
+        return;
+      }
+      retry.attempt++;
+      this.metrics.inc('bulk_retries', { output: 'elasticsearch' });
+      // Exponential backoff with full jitter so several collectors don't retry in step.
+      const delay = this.cfg.retryBackoffMs * 2 ** (retry.attempt - 1) * (0.5 + Math.random() / 2);
+      this.log.warn(
+        { attempt: retry.attempt, delay_ms: Math.round(delay), error: failure ?? 'items rejected with 429/5xx' },
+        'bulk request will be retried',
+      );
+      await new Promise((r) => setTimeout(r, delay));
+      if (retry !== b) this.releaseBuffer(b.buf);
+      b = retry;
+    }
+  }
+
+  /**
+   * Sorts the items of a response with errors: indexed ones are counted, content errors go to the dead
+   * letter file, and retryable ones (429/5xx) are copied into a new batch, which is returned (or null).
+   */
+  private splitItems(
+    b: Batch,
+    items: Array<Record<string, { status: number; error?: { type?: string; reason?: string } }>>,
+  ): Batch | null {
+    let retry: Batch | null = null;
+    let ok = 0;
+    for (let i = 0; i < b.starts.length; i++) {
+      const item = items[i] ? Object.values(items[i])[0] : undefined;
+      const status = item?.status ?? 0;
+      if (status >= 200 && status < 300) {
+        ok++;
+        continue;
+      }
+      const start = b.starts[i];
+      const end = i + 1 < b.starts.length ? b.starts[i + 1] : b.len;
+      if (!item || retryableStatus(status)) {
+        if (!retry) retry = { buf: this.takeBuffer(Math.max(this.bufSize, end - start)), len: 0, starts: [], attempt: b.attempt };
+        retry.starts.push(retry.len);
+        retry.len += b.buf.copy(retry.buf, retry.len, start, end);
+        continue;
+      }
+      const reason = `${item.error?.type ?? 'error'}: ${item.error?.reason ?? ''}`;
+      this.writeDeadLetter(b.buf.toString('utf8', start + ACTION_BYTES, end - 1), status, reason);
+    }
+    this.metrics.inc('output_documents', { output: 'elasticsearch' }, ok);
+    return retry;
+  }
+
+  private deadLetterAll(b: Batch, status: number, reason: string): void {
+    for (let i = 0; i < b.starts.length; i++) {
+      const end = i + 1 < b.starts.length ? b.starts[i + 1] : b.len;
+      this.writeDeadLetter(b.buf.toString('utf8', b.starts[i] + ACTION_BYTES, end - 1), status, reason);
+    }
+  }
+
+  /** One line per rejected document: when, why, and the document itself, so it can be fixed and re-sent. */
+  private writeDeadLetter(doc: string, status: number, reason: string): void {
+    this.metrics.inc('output_dead_letter', { output: 'elasticsearch' });
+    if (!this.deadLetter) {
+      mkdirSync(dirname(this.cfg.deadLetterPath), { recursive: true });
+      this.deadLetter = createWriteStream(this.cfg.deadLetterPath, { flags: 'a' });
+    }
+    this.deadLetter.write(
+      `{"ts":${Date.now()},"target":${JSON.stringify(this.cfg.target)},"status":${status},"reason":${JSON.stringify(reason)},"document":${doc}}\n`,
+    );
+  }
+
+  private takeBuffer(size = this.bufSize): Buffer {
+    if (size === this.bufSize) {
+      const b = this.pool.pop();
+      if (b) return b;
+    }
+    return Buffer.allocUnsafe(size);
+  }
+
+  private releaseBuffer(buf: Buffer): void {
+    if (buf.length === this.bufSize && this.pool.length < this.cfg.concurrency + 2) this.pool.push(buf);
+  }
+
+  /** Sends the open batch now and resolves when nothing is queued or in flight. */
+  flush(): Promise<void> {
+    this.cut();
+    if (this.inFlight === 0 && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  async stop(): Promise<void> {
+    await this.flush();
+    this.stopped = true;
+    if (this.deadLetter) {
+      const dl = this.deadLetter;
+      this.deadLetter = null;
+      await new Promise<void>((r) => dl.end(r));
+    }
+  }
+}

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The flow pipeline, one straight line (DESIGN.md §1):
+ * datagram -> protocol detection -> decoder (template state) -> FlowRecord -> ECS document -> enrichers
+ * -> NDJSON line -> outputs.
+ *
+ * The same object runs in a worker thread of the live collector, in `threatflow decode` and in tests.
+ * The per-record path is synchronous on purpose: a callback per record, no promises, so a datagram is
+ * decoded and handed to the outputs in one turn of the event loop (STYLE.md §8).
+ */
+import { DecodeError, type ExporterInfo, type FlowProtocol, type FlowRecord } from '../decode/types';
+import type { Logger } from '../observability/logger';
+import { BurstLimiter } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import type { Output } from '../output/types';
+import { detectProtocol } from '../server/detect';
+import { createDecoders, type DecoderOptions, type DatagramDecoder } from './decoders';
+import { serializeDocument, type EcsDocument } from './ecs';
+import { createNormalizer, type NormalizerConfig } from './normalize';
+
+/** Adds fields to a finished document from read-only tables (threat DB, ...); must not throw. */
+export interface Enricher {
+  readonly name: string;
+  enrich(doc: EcsDocument, rec: FlowRecord): void;
+}
+
+export interface PipelineOptions {
+  decode: DecoderOptions;
+  normalize: NormalizerConfig;
+  enrichers: Enricher[];
+  outputs: Output[];
+  metrics: Metrics;
+  log: Logger;
+  /** Clock for "collected" timestamps; injectable so `decode` output is deterministic. */
+  now?: () => number;
+}
+
+export class Pipeline {
+  private readonly decoders: Map<FlowProtocol, DatagramDecoder>;
+  private readonly normalizer: ReturnType<typeof createNormalizer>;
+  private readonly limiter = new BurstLimiter(10, 60_000);
+  private readonly emit: (rec: FlowRecord) => void;
+  private collectedMs = 0;
+
+  constructor(private readonly opts: PipelineOptions) {
+    this.decoders = createDecoders(opts.decode, opts.metrics);
+    this.normalizer = createNormalizer(opts.normalize);
+    opts.metrics.onError = (reason, exporter, protocol, detail) => this.logDecodeError(reason, exporter, protocol, detail);
+    // One bound function for every record, created once: no closure per datagram.
+    this.emit = (rec) => this.handleRecord(rec);
+  }
+
+  /** Decodes one datagram and sends its records to the outputs. Never throws. Returns the record count. */
+  handleDatagram(buf: Buffer, exporter: ExporterInfo): number {
+    const m = this.opts.metrics;
+    const protocol = detectProtocol(buf);
+    if (!protocol) {
+      m.inc('datagrams', { protocol: 'unknown' });
+      m.error(buf.length < 4 ? 'short_datagram' : 'unknown_version', exporter.address, 'unknown', `${buf.length} bytes`);
+      return 0;
+    }
+    m.inc('datagrams', { protocol });
+    const decoder = this.decoders.get(protocol);
+    if (!decoder) {
+      m.error('protocol_disabled', exporter.address, protocol, 'decoding of this protocol is disabled');
+      return 0;
+    }
+    const before = m.get('records', { protocol });
+    this.collectedMs = (this.opts.now ?? Date.now)();
+    try {
+      decoder.decode(buf, exporter, this.emit);
+    } catch (err) {
+      if (err instanceof DecodeError) {
+        m.error(err.reason, exporter.address, protocol, err.message);
+      } else {
+        // A bug, not bad input: count it apart so it is noticed, and keep serving.
+        m.inc('internal_errors', { protocol });
+        const allowed = this.limiter.allow('internal');
+        if (allowed >= 0) this.opts.log.error({ err, exporter: exporter.address, protocol }, 'internal error while decoding a datagram');
+      }
+    }
+    return m.get('records', { protocol }) - before;
+  }
+
+  private handleRecord(rec: FlowRecord): void {
+    this.opts.metrics.inc('records', { protocol: rec.protocol });
+    const doc = this.normalizer.toDocument(rec, this.collectedMs);
+    for (const e of this.opts.enrichers) e.enrich(doc, rec);
+    const line = serializeDocument(doc);
+    for (const o of this.opts.outputs) o.write(doc, line);
+  }
+
+  private logDecodeError(reason: string, exporter: string, protocol: string, detail: string): void {
+    const suppressed = this.limiter.allow(`${exporter}/${reason}`);
+    if (suppressed < 0) return;
+    this.opts.log.warn(
+      { exporter, protocol, reason, detail, ...(suppressed > 0 ? { suppressed } : {}) },
+      'malformed flow data skipped',
+    );
+  }
+
+  /** Starts every output (template installation, connections); the first failure stops startup. */
+  async start(): Promise<void> {
+    for (const o of this.opts.outputs) await o.start();
+  }
+
+  /** Flushes and stops every output. */
+  async stop(): Promise<void> {
+    for (const o of this.opts.outputs) await o.stop();
+  }
+
+  /** Template cache sizes and the like, for metrics. */
+  stats(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [p, d] of this.decoders) if (d.stats) Object.assign(out, Object.fromEntries(Object.entries(d.stats()).map(([k, v]) => [`${p}_${k}`, v])));
+    return out;
+  }
+}
