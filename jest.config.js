@@ -5,7 +5,7 @@ module.exports = {
   roots: ['<rootDir>/collector/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: '<rootDir>/collector/tsconfig.test.json' }],
+    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/collector/tsconfig.test.json' }],
   },
   globalSetup: '<rootDir>/collector/test/helpers/global-setup.ts',
   globalTeardown: '<rootDir>/collector/test/helpers/global-teardown.ts',

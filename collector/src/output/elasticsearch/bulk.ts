@@ -161,7 +161,7 @@ export class BulkWriter {
           { maxRetries: 0, meta: true },
         )) as { body: { errors?: boolean; items?: typeof items } };
         this.metrics.inc('bulk_requests', { output: 'elasticsearch', result: 'ok' });
-        this.metrics.inc('bulk_latency_ms_total', { output: 'elasticsearch' }, Date.now() - started);
+        this.metrics.inc('bulk_latency_ms', { output: 'elasticsearch' }, Date.now() - started);
         if (!res.body.errors) {
           this.metrics.inc('output_documents', { output: 'elasticsearch' }, b.starts.length);
           this.releaseBuffer(b.buf);
