@@ -177,8 +177,8 @@ export function createNormalizer(cfg: NormalizerConfig): Normalizer {
     if (isIcmp) {
       icmpType = rec.icmpType;
       icmpCode = rec.icmpCode;
-      // NetFlow v5 and many v9 exporters put type << 8 | code in the destination port.
-      if (icmpType === null && rec.dstPort !== null && rec.dstPort > 0) {
+      // NetFlow v5 and many v9 exporters put type << 8 | code in the destination port (0 = echo reply).
+      if (icmpType === null && rec.dstPort !== null) {
         icmpType = rec.dstPort >>> 8;
         icmpCode = rec.dstPort & 255;
       }

@@ -290,6 +290,12 @@ describe('normalize: whole documents', () => {
     expect(rdoc.client).toEqual({ ip: '192.168.1.10' });
     expect(rdoc.server).toEqual({ ip: '8.8.8.8', bytes: 84, packets: 1 });
     expect(rdoc['@timestamp']).toBe(1_700_000_006_000); // no flow end: export time
+
+    // The v5/v9 encoding of an echo reply is destination port 0.
+    const v9reply = n.toDocument({ ...reply, icmpType: null, icmpCode: null, srcPort: 0, dstPort: 0 }, COLLECTED);
+    expect(v9reply.flow.icmp).toEqual({ type: 0, code: 0 });
+    expect(v9reply.network.community_id).toBe('1:fe2IoFmt4Kr/Wy/bC1+fZSfRwmw=');
+    expect(v9reply.source?.port).toBeUndefined();
   });
 
   it('IPv6 TCP, public client to a ULA server (inbound)', () => {
