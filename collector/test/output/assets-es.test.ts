@@ -9,22 +9,10 @@ import { newFlowRecord, type FlowRecord } from '../../src/decode/types';
 import { serializeDocument } from '../../src/pipeline/ecs';
 import { createNormalizer } from '../../src/pipeline/normalize';
 import { flowsTemplateSet, resolveFlowsField } from '../../src/output/elasticsearch/assets';
+import { describeEs, es, uniqueId } from '../helpers/es';
 
-const ES = process.env.TF_TEST_ES_URL ?? 'http://127.0.0.1:9200';
-const run = process.env.TF_TEST_NO_ES === '1' ? describe.skip : describe;
-
-async function es(method: string, path: string, body?: unknown, ndjson = false): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${ES}${path}`, {
-    method,
-    headers: { 'content-type': ndjson ? 'application/x-ndjson' : 'application/json' },
-    body: body === undefined ? undefined : ndjson ? (body as string) : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : null };
-}
-
-run('assets on a real Elasticsearch', () => {
-  const id = `${process.pid}${Date.now() % 100000}`;
+describeEs('assets on a real Elasticsearch', () => {
+  const id = uniqueId();
   const settingsName = `tftest-assets-${id}@settings`;
   const mappingsName = `tftest-assets-${id}@mappings`;
   const templateName = `tftest-assets-${id}`;
@@ -76,7 +64,7 @@ run('assets on a real Elasticsearch', () => {
     docs.push(withThreat);
 
     const body = docs.map((d) => `{"create":{}}\n${serializeDocument(d)}\n`).join('');
-    const bulk = await es('POST', `/${dataStream}/_bulk?refresh=true&filter_path=errors,items.*.status,items.*.error`, body, true);
+    const bulk = await es('POST', `/${dataStream}/_bulk?refresh=true&filter_path=errors,items.*.status,items.*.error`, body);
     expect(bulk.json.errors).toBe(false);
 
     const mapping = await es('GET', `/${dataStream}/_mapping/field/*`);
