@@ -138,10 +138,15 @@ function hexVal(c: number): number {
  */
 export function parseIPv6(s: string, out: Uint8Array, off = 0): boolean {
   let n = s.length;
-  const zone = s.indexOf('%');
-  if (zone >= 0) {
-    if (zone === n - 1) return false; // an empty zone id
-    n = zone;
+  // A %zone suffix ends the address (charCodeAt scan instead of indexOf: no rope flattening surprises).
+  for (let k = n - 1; k > 0; k--) {
+    const c = s.charCodeAt(k);
+    if (c === 37) {
+      if (k === n - 1) return false; // an empty zone id
+      n = k;
+      break;
+    }
+    if (c === 58) break; // reached the address part (zone ids may contain dots: eth0.100)
   }
   if (n < 2 || n > 45) return false;
   let group = 0; // groups written before the "::" (or in total when there is none)
@@ -152,7 +157,7 @@ export function parseIPv6(s: string, out: Uint8Array, off = 0): boolean {
     gapAt = 0;
     i = 2;
     if (i === n) {
-      out.fill(0, off, off + 16);
+      for (let k = 0; k < 16; k++) out[off + k] = 0;
       return true;
     }
   }
@@ -206,7 +211,7 @@ export function parseIPv6(s: string, out: Uint8Array, off = 0): boolean {
     out[off + (8 - tail + k) * 2] = out[off + (gapAt + k) * 2];
     out[off + (8 - tail + k) * 2 + 1] = out[off + (gapAt + k) * 2 + 1];
   }
-  out.fill(0, off + gapAt * 2, off + (8 - tail) * 2);
+  for (let k = off + gapAt * 2, end = off + (8 - tail) * 2; k < end; k++) out[k] = 0;
   return true;
 }
 
