@@ -112,7 +112,8 @@ export class Pipeline {
   /** Template cache sizes and the like, for metrics. */
   stats(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const [p, d] of this.decoders) if (d.stats) Object.assign(out, Object.fromEntries(Object.entries(d.stats()).map(([k, v]) => [`${p}_${k}`, v])));
+    // Decoders that share state (v9 and IPFIX share the template store) report the same gauges.
+    for (const d of this.decoders.values()) if (d.stats) Object.assign(out, d.stats());
     return out;
   }
 }
