@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 export {
   decodeSflow,
-  SflowOptions,
   SFLOW_FLOW_SAMPLE,
   SFLOW_COUNTER_SAMPLE,
   SFLOW_EXPANDED_FLOW_SAMPLE,
@@ -15,3 +14,4 @@ export {
   SFLOW_EXTENDED_GATEWAY,
   SFLOW_INTERNAL_INTERFACE,
 } from './decode';
+export type { SflowOptions } from './decode';
