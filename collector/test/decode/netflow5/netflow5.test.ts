@@ -10,7 +10,7 @@ import { readCaptureFile } from '../../../src/capture/pcap';
 import { decodeNetflow5 } from '../../../src/decode/netflow5';
 import { DecodeError, type ExporterInfo, type FlowRecord } from '../../../src/decode/types';
 import { Metrics } from '../../../src/observability/metrics';
-import { HAVE_SHARED, sharedPath } from '../../helpers/testdata';
+import { FIXTURES, HAVE_SHARED, sharedPath } from '../../helpers/testdata';
 import { Bytes, prng } from '../packet/tshark';
 
 const EXPORTER: ExporterInfo = { address: '192.0.2.1', port: 40000, receivedMs: 1_600_000_000_000 };
@@ -237,98 +237,109 @@ function isoMs(s: string): number {
   return Date.parse(s.replace('#{micros}', ''));
 }
 
-(HAVE_SHARED ? describe : describe.skip)('netflow v5: expectations published with the captures', () => {
-  interface LogstashCase {
-    context: string;
-    inputs: string[];
-    event_count: number | null;
-    field_checks: Array<{ event_index: number; field: string; value: unknown }>;
-    whole_event_checks: Array<{ event_index: number; json_event: number }>;
-    json_events: Array<{ '@timestamp': string; netflow: Record<string, unknown> }>;
-    must_not_raise: boolean;
+interface LogstashCase {
+  context: string;
+  inputs: string[];
+  event_count: number | null;
+  field_checks: Array<{ event_index: number; field: string; value: unknown }>;
+  whole_event_checks: Array<{ event_index: number; json_event: number }>;
+  json_events: Array<{ '@timestamp': string; netflow: Record<string, unknown> }>;
+  must_not_raise: boolean;
+}
+
+/** Logstash's netflow.* names to ours. */
+function logstashView(r: FlowRecord): Record<string, unknown> {
+  const f = r.fields;
+  return {
+    version: 5,
+    flow_seq_num: r.sequence,
+    engine_type: f.engine_type,
+    engine_id: f.engine_id,
+    sampling_algorithm: f.sampling_algorithm,
+    sampling_interval: f.sampling_interval,
+    ipv4_src_addr: r.srcAddr,
+    ipv4_dst_addr: r.dstAddr,
+    ipv4_next_hop: f.ip_next_hop_ipv4_address,
+    input_snmp: r.inputInterface,
+    output_snmp: r.outputInterface,
+    in_pkts: r.packets,
+    in_bytes: r.bytes,
+    first_switched: r.startMs,
+    last_switched: r.endMs,
+    l4_src_port: f.source_transport_port,
+    l4_dst_port: f.destination_transport_port,
+    tcp_flags: r.tcpFlags,
+    protocol: r.ipProtocol,
+    src_tos: f.ip_class_of_service,
+    src_as: f.bgp_source_as_number,
+    dst_as: f.bgp_destination_as_number,
+    src_mask: f.source_ipv4_prefix_length,
+    dst_mask: f.destination_ipv4_prefix_length,
+  };
+}
+
+/** Checks our records against one logstash-codec-netflow spec context (its .dat payloads in `bufs`). */
+function checkLogstashCase(c: LogstashCase, bufs: Buffer[]): void {
+  if (c.must_not_raise) {
+    // Header counts 55582 and 163 with 30 records present: we reject the datagram, with a DecodeError.
+    for (const b of bufs) expect(decodeError(b).reason).toBe('bad_header');
+    return;
   }
+  const events = decodeAll(bufs);
+  if (c.event_count !== null) expect(events).toHaveLength(c.event_count);
+  for (const fc of c.field_checks) {
+    const key = /\[netflow\]\[(\w+)\]/.exec(fc.field)![1];
+    expect([fc.field, logstashView(events[fc.event_index])[key]]).toEqual([fc.field, fc.value]);
+  }
+  for (const w of c.whole_event_checks) {
+    const want = c.json_events[w.json_event];
+    const got = logstashView(events[w.event_index]);
+    expect(events[w.event_index].exportTimeMs).toBe(isoMs(want['@timestamp']));
+    for (const [k, v] of Object.entries(want.netflow)) {
+      if (k === 'flow_records') {
+        expect(events.length).toBeGreaterThanOrEqual(v as number);
+        continue;
+      }
+      if (c.context === 'Netflow 5 valid 01' && k === 'first_switched') {
+        // first = 0xFFFFFFFF with sysUptime 3381: the flow began 1 ms before the uptime counter
+        // wrapped. Logstash subtracts without wrapping and lands 49.7 days in the future
+        // (2015-06-21); tshark's duration (2.578 s = last - first modulo 2^32) agrees with our start,
+        // 3382 ms before the export time.
+        expect(got[k]).toBe(isoMs(want['@timestamp']) - 3382);
+        continue;
+      }
+      if (k === 'first_switched' || k === 'last_switched') {
+        // Logstash splits (uptime - first) into seconds and a sub-second part, and when the
+        // sub-second part is larger than the export time's, it borrows a second without taking it
+        // from the seconds: its time is then exactly 1 s late. Check the value it meant.
+        const r = events[w.event_index];
+        const rel = (r.fields[k === 'first_switched' ? 'flow_start_sys_up_time' : 'flow_end_sys_up_time'] as number);
+        const millis = (r.sysUptimeMs! - rel) | 0;
+        const borrow = millis >= 0 && millis % 1000 > r.exportTimeMs % 1000 ? 1000 : 0;
+        expect([k, got[k]]).toEqual([k, isoMs(v as string) - borrow]);
+        continue;
+      }
+      expect([k, got[k]]).toEqual([k, v]);
+    }
+  }
+}
+
+describe('netflow v5: fixtures with published expectations (logstash-codec-netflow, Apache-2.0)', () => {
+  const dir = join(FIXTURES, 'netflow5');
+  const cases = JSON.parse(readFileSync(join(dir, 'EXPECTED.json'), 'utf8')).cases as Array<LogstashCase & { fixture: string }>;
+  for (const c of cases) {
+    test(`${c.context} (${c.fixture})`, () => checkLogstashCase({ ...c, must_not_raise: false }, readCaptureFile(join(dir, c.fixture)).map((d) => d.payload)));
+  }
+});
+
+(HAVE_SHARED ? describe : describe.skip)('netflow v5: expectations published with the captures', () => {
   const spec = HAVE_SHARED
     ? (JSON.parse(readFileSync(sharedPath('logstash-codec-netflow', 'EXPECTED_netflow_spec.json'), 'utf8')).cases as LogstashCase[])
     : [];
 
-  /** Logstash's netflow.* names to ours. */
-  function logstashView(r: FlowRecord): Record<string, unknown> {
-    const f = r.fields;
-    return {
-      version: 5,
-      flow_seq_num: r.sequence,
-      engine_type: f.engine_type,
-      engine_id: f.engine_id,
-      sampling_algorithm: f.sampling_algorithm,
-      sampling_interval: f.sampling_interval,
-      ipv4_src_addr: r.srcAddr,
-      ipv4_dst_addr: r.dstAddr,
-      ipv4_next_hop: f.ip_next_hop_ipv4_address,
-      input_snmp: r.inputInterface,
-      output_snmp: r.outputInterface,
-      in_pkts: r.packets,
-      in_bytes: r.bytes,
-      first_switched: r.startMs,
-      last_switched: r.endMs,
-      l4_src_port: f.source_transport_port,
-      l4_dst_port: f.destination_transport_port,
-      tcp_flags: r.tcpFlags,
-      protocol: r.ipProtocol,
-      src_tos: f.ip_class_of_service,
-      src_as: f.bgp_source_as_number,
-      dst_as: f.bgp_destination_as_number,
-      src_mask: f.source_ipv4_prefix_length,
-      dst_mask: f.destination_ipv4_prefix_length,
-    };
-  }
-
   for (const c of spec.filter((s) => s.inputs.every((i) => i.startsWith('netflow5')))) {
-    test(`logstash-codec-netflow: ${c.context}`, () => {
-      // The spec hands each .dat file over as one payload, exactly as the wrapped pcaps carry it.
-      const bufs = c.inputs.map((i) => readFileSync(sharedPath('logstash-codec-netflow', 'dat', i)));
-      if (c.must_not_raise) {
-        // Header counts 55582 and 163 with 30 records present: we reject the datagram, with a DecodeError.
-        for (const b of bufs) expect(decodeError(b).reason).toBe('bad_header');
-        return;
-      }
-      const events = decodeAll(bufs);
-      if (c.event_count !== null) expect(events).toHaveLength(c.event_count);
-      for (const fc of c.field_checks) {
-        const key = /\[netflow\]\[(\w+)\]/.exec(fc.field)![1];
-        expect([fc.field, logstashView(events[fc.event_index])[key]]).toEqual([fc.field, fc.value]);
-      }
-      for (const w of c.whole_event_checks) {
-        const want = c.json_events[w.json_event];
-        const got = logstashView(events[w.event_index]);
-        expect(events[w.event_index].exportTimeMs).toBe(isoMs(want['@timestamp']));
-        for (const [k, v] of Object.entries(want.netflow)) {
-          if (k === 'flow_records') {
-            expect(events.length).toBeGreaterThanOrEqual(v as number);
-            continue;
-          }
-          if (c.context === 'Netflow 5 valid 01' && k === 'first_switched') {
-            // first = 0xFFFFFFFF with sysUptime 3381: the flow began 1 ms before the uptime counter
-            // wrapped. Logstash subtracts without wrapping and lands 49.7 days in the future
-            // (2015-06-21); tshark's duration (2.578 s = last - first modulo 2^32) agrees with our start,
-            // 3382 ms before the export time.
-            expect(got[k]).toBe(isoMs(want['@timestamp']) - 3382);
-            continue;
-          }
-          if (k === 'first_switched' || k === 'last_switched') {
-            // Logstash splits (uptime - first) into seconds and a sub-second part, and when the
-            // sub-second part is larger than the export time's, it borrows a second without taking it
-            // from the seconds: its time is then exactly 1 s late. Check the value it meant.
-            const r = events[w.event_index];
-            const rel = (r.fields[k === 'first_switched' ? 'flow_start_sys_up_time' : 'flow_end_sys_up_time'] as number);
-            const millis = (r.sysUptimeMs! - rel) | 0;
-            const borrow = millis >= 0 && millis % 1000 > r.exportTimeMs % 1000 ? 1000 : 0;
-            expect([k, got[k]]).toEqual([k, isoMs(v as string) - borrow]);
-            continue;
-          }
-          expect([k, got[k]]).toEqual([k, v]);
-        }
-      }
-    });
+    // The spec hands each .dat file over as one payload, exactly as the wrapped pcaps carry it.
+    test(`logstash-codec-netflow: ${c.context}`, () => checkLogstashCase(c, c.inputs.map((i) => readFileSync(sharedPath('logstash-codec-netflow', 'dat', i)))));
   }
 
   test('akvorado TestDecodeNFv5: first flow of nfv5.pcap', () => {
@@ -478,14 +489,13 @@ function parseLineProtocol(line: string): { tags: Record<string, string>; fields
 // ---------------------------------------------------------------------------------------------------
 // Hostile input.
 
-(HAVE_SHARED ? describe : describe.skip)('netflow v5: hostile input', () => {
-  const real = HAVE_SHARED
-    ? [
-        ...payloads(['logstash-codec-netflow', 'pcap', 'netflow5_mikrotik.pcap']),
-        ...payloads(['akvorado', 'netflow', 'nfv5.pcap']),
-        ...payloads(['telegraf', 'wrapped', 'netflow_v5_example.pcap']),
-      ]
-    : [];
+describe('netflow v5: hostile input', () => {
+  // Seeds: the fixtures (always present) and, when the shared test data is there, more exporters.
+  const real = [
+    ...readCaptureFile(join(FIXTURES, 'netflow5', 'logstash-netflow5_mikrotik.pcap')).map((d) => d.payload),
+    ...readCaptureFile(join(FIXTURES, 'netflow5', 'logstash-netflow5_juniper_mx80.pcap')).map((d) => d.payload),
+    ...(HAVE_SHARED ? [...payloads(['akvorado', 'netflow', 'nfv5.pcap']), ...payloads(['telegraf', 'wrapped', 'netflow_v5_example.pcap'])] : []),
+  ];
 
   /** Decodes and returns the records, or the DecodeError reason; anything else thrown fails the test. */
   function attempt(buf: Buffer): FlowRecord[] | string {

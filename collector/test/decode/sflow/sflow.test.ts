@@ -11,7 +11,7 @@ import { DECAP_VXLAN } from '../../../src/decode/packet';
 import { decodeSflow, type SflowOptions } from '../../../src/decode/sflow';
 import { DecodeError, type ExporterInfo, type FlowRecord } from '../../../src/decode/types';
 import { Metrics } from '../../../src/observability/metrics';
-import { HAVE_SHARED, sharedPath } from '../../helpers/testdata';
+import { FIXTURES, HAVE_SHARED, sharedPath } from '../../helpers/testdata';
 import { Bytes, prng } from '../packet/tshark';
 
 const EXPORTER: ExporterInfo = { address: '192.0.2.1', port: 6343, receivedMs: 1_700_000_000_500 };
@@ -467,6 +467,49 @@ function akvoradoView(r: FlowRecord): Record<string, unknown> {
   };
 }
 
+describe('sflow: fixtures with published expectations (vflow, Apache-2.0)', () => {
+  const dir = join(FIXTURES, 'sflow');
+  const fixture = (name: string) => readCaptureFile(join(dir, name)).map((d) => d.payload);
+  const expected = JSON.parse(readFileSync(join(dir, 'EXPECTED.json'), 'utf8')).files;
+
+  test('vflow TestsFlowRawPacket: header and first sample', () => {
+    const metrics = new Metrics();
+    const records = decodeAll(fixture('vflow-sflow_raw_packet.pcap'), undefined, metrics);
+    const e = expected['vflow-sflow_raw_packet.pcap'].expected;
+    expect(records).toHaveLength(e.samples);
+    const r = records[0];
+    expect([r.fields.agent_address, r.sourceId, r.sequence, r.sysUptimeMs]).toEqual([e.agent_ip, e.sub_agent_id, e.sequence, e.sys_uptime]);
+    const s = e.first_flow_sample;
+    // vflow's "source_id" is the source id type byte (tshark: source_id_class 0, index 854).
+    expect([r.fields.sample_sequence_number, r.fields.source_id_type, r.samplingRate, r.fields.sample_pool, r.fields.drops, r.inputInterface, r.outputInterface]).toEqual([
+      s.sequence,
+      s.source_id,
+      s.sampling_rate,
+      s.sample_pool,
+      s.drops,
+      s.input,
+      s.output,
+    ]);
+    expect(metrics.snapshot()).toEqual({ 'flow_samples{protocol="sflow5"}': 5 });
+  });
+
+  test('vflow TestsFlowRawPacketWithPaddingAfterSample: 5 samples, the last with its 4 records', () => {
+    const metrics = new Metrics();
+    const records = decodeAll(fixture('vflow-sflow_raw_packet_padding_after_sample.pcap'), undefined, metrics);
+    expect(records).toHaveLength(expected['vflow-sflow_raw_packet_padding_after_sample.pcap'].expected.samples);
+    // Records 1, 1001, 1002, 1003 (tshark): all four decoded into the last flow.
+    const last = records[4].fields;
+    expect([last.frame_length !== undefined, last.dst_vlan !== undefined || last.src_vlan !== undefined, last.src_mask !== undefined, last.router_as !== undefined]).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
+    expect(metrics.snapshot()).toEqual({ 'flow_samples{protocol="sflow5"}': 5 });
+  });
+
+});
+
 (HAVE_SHARED ? describe : describe.skip)('sflow: expectations published with the captures', () => {
   interface AkvoradoList {
     after_reading: string;
@@ -502,42 +545,6 @@ function akvoradoView(r: FlowRecord): Record<string, unknown> {
   test('akvorado discard interface: output format 1 with the reason kept', () => {
     const [r] = decodeAll(payloads('akvorado', 'sflow', 'data-discard-interface.pcap'));
     expect([r.outputInterface, r.fields.output_interface_format, r.fields.output_interface_value]).toEqual([0, 1, 1]);
-  });
-
-  test('vflow TestsFlowRawPacket: header and first sample', () => {
-    const metrics = new Metrics();
-    const records = decodeAll([readFileSync(sharedPath('vflow', 'payloads', 'sflow_decoder__TestsFlowRawPacket.bin'))], undefined, metrics);
-    const e = JSON.parse(readFileSync(sharedPath('vflow', 'EXPECTED.json'), 'utf8')).files['payloads/sflow_decoder__TestsFlowRawPacket.bin'].expected;
-    expect(records).toHaveLength(e.samples);
-    const r = records[0];
-    expect([r.fields.agent_address, r.sourceId, r.sequence, r.sysUptimeMs]).toEqual([e.agent_ip, e.sub_agent_id, e.sequence, e.sys_uptime]);
-    const s = e.first_flow_sample;
-    // vflow's "source_id" is the source id type byte (tshark: source_id_class 0, index 854).
-    expect([r.fields.sample_sequence_number, r.fields.source_id_type, r.samplingRate, r.fields.sample_pool, r.fields.drops, r.inputInterface, r.outputInterface]).toEqual([
-      s.sequence,
-      s.source_id,
-      s.sampling_rate,
-      s.sample_pool,
-      s.drops,
-      s.input,
-      s.output,
-    ]);
-    expect(metrics.snapshot()).toEqual({ 'flow_samples{protocol="sflow5"}': 5 });
-  });
-
-  test('vflow TestsFlowRawPacketWithPaddingAfterSample: 5 samples, the last with its 4 records', () => {
-    const metrics = new Metrics();
-    const records = decodeAll([readFileSync(sharedPath('vflow', 'payloads', 'sflow_decoder__TestsFlowRawPacketWithPaddingAfterSample.bin'))], undefined, metrics);
-    expect(records).toHaveLength(5);
-    // Records 1, 1001, 1002, 1003 (tshark): all four decoded into the last flow.
-    const last = records[4].fields;
-    expect([last.frame_length !== undefined, last.dst_vlan !== undefined || last.src_vlan !== undefined, last.src_mask !== undefined, last.router_as !== undefined]).toEqual([
-      true,
-      true,
-      true,
-      true,
-    ]);
-    expect(metrics.snapshot()).toEqual({ 'flow_samples{protocol="sflow5"}': 5 });
   });
 
   test('goflow2: flow and expanded samples decode; discarded-packet samples are skipped and counted', () => {
@@ -761,16 +768,20 @@ function lineFields(line: string): Record<string, unknown> {
 // ---------------------------------------------------------------------------------------------------
 // Hostile input.
 
-(HAVE_SHARED ? describe : describe.skip)('sflow: hostile input', () => {
-  const real = HAVE_SHARED
-    ? [
-        ...payloads('akvorado', 'sflow', 'data-1140.pcap'),
-        ...payloads('akvorado', 'sflow', 'data-sflow-expanded-sample.pcap'),
-        ...payloads('vflow', 'wrapped', 'sflow_decoder__TestsFlowRawPacketWithPaddingAfterSample.pcap'),
-        ...payloads('telegraf', 'wrapped', 'sflow_issue_15918.pcap'),
-        ...payloads('tcpdump', 'sflow-print-v6.pcap').slice(0, 4),
-      ]
-    : [];
+describe('sflow: hostile input', () => {
+  // Seeds: the fixtures (always present) and, when the shared test data is there, more agents.
+  const real = [
+    ...readCaptureFile(join(FIXTURES, 'sflow', 'vflow-sflow_raw_packet.pcap')).map((d) => d.payload),
+    ...readCaptureFile(join(FIXTURES, 'sflow', 'vflow-sflow_raw_packet_padding_after_sample.pcap')).map((d) => d.payload),
+    ...(HAVE_SHARED
+      ? [
+          ...payloads('akvorado', 'sflow', 'data-1140.pcap'),
+          ...payloads('akvorado', 'sflow', 'data-sflow-expanded-sample.pcap'),
+          ...payloads('telegraf', 'wrapped', 'sflow_issue_15918.pcap'),
+          ...payloads('tcpdump', 'sflow-print-v6.pcap').slice(0, 4),
+        ]
+      : []),
+  ];
 
   function attempt(buf: Buffer, metrics = new Metrics()): FlowRecord[] | string {
     try {
