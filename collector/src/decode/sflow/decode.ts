@@ -177,9 +177,9 @@ export function decodeSflow(
     if (format === SFLOW_FLOW_SAMPLE || format === SFLOW_EXPANDED_FLOW_SAMPLE) {
       flowSamples++;
       try {
-        const result = decodeFlowSample(buf, o, sampleEnd, format === SFLOW_EXPANDED_FLOW_SAMPLE, ctx);
-        skippedRecords += result.skippedRecords;
-        emit(result.record);
+        const record = decodeFlowSample(buf, o, sampleEnd, format === SFLOW_EXPANDED_FLOW_SAMPLE, ctx);
+        skippedRecords += skippedInSample;
+        emit(record);
       } catch (e) {
         if (!(e instanceof BadSample)) throw e;
         metrics.error('bad_sample', exporter.address, PROTOCOL, `sflow sample ${i + 1} (offset ${e.offset}): ${e.message}`);
@@ -197,17 +197,15 @@ export function decodeSflow(
   if (skippedRecords) metrics.count('skipped_flow_records', PROTOCOL, skippedRecords);
 }
 
-interface FlowSampleResult {
-  record: FlowRecord;
-  skippedRecords: number;
-}
+/** Unknown flow records of the last decoded sample (a module variable rather than a result object per sample). */
+let skippedInSample = 0;
 
 /** Interface number for the record: the ifIndex for format 0, else 0 ("no single interface"). */
 function interfaceOf(format: number, value: number): number {
   return format === 0 && value !== SFLOW_INTERNAL_INTERFACE ? value : 0;
 }
 
-function decodeFlowSample(buf: Buffer, o: number, end: number, expanded: boolean, ctx: DatagramContext): FlowSampleResult {
+function decodeFlowSample(buf: Buffer, o: number, end: number, expanded: boolean, ctx: DatagramContext): FlowRecord {
   const fixed = expanded ? 44 : 32;
   if (end - o < fixed) throw new BadSample(o, `flow sample of ${end - o} bytes is shorter than its ${fixed}-byte fixed part`);
   const sampleSeq = u32(buf, o);
@@ -305,7 +303,7 @@ function decodeFlowSample(buf: Buffer, o: number, end: number, expanded: boolean
   let ethOff = -1;
   let ipv4Off = -1;
   let ipv6Off = -1;
-  let skippedRecords = 0;
+  skippedInSample = 0;
 
   // Each record takes at least 8 bytes, so the loop ends within (end - p) / 8 steps.
   for (let r = 0; r < numRecords; r++) {
@@ -368,7 +366,7 @@ function decodeFlowSample(buf: Buffer, o: number, end: number, expanded: boolean
         decodeGateway(buf, q, recEnd, fields);
         break;
       default:
-        skippedRecords++;
+        skippedInSample++;
     }
   }
 
@@ -385,7 +383,7 @@ function decodeFlowSample(buf: Buffer, o: number, end: number, expanded: boolean
     if (ipv4Off >= 0) applySampledIp(buf, ipv4Off, 4, record, fields);
     else if (ipv6Off >= 0) applySampledIp(buf, ipv6Off, 6, record, fields);
   }
-  return { record, skippedRecords };
+  return record;
 }
 
 /** An sFlow `address`: type 1 IPv4, 2 IPv6, 0 unknown (no bytes). */
