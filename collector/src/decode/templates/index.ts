@@ -17,7 +17,7 @@ export type {
   PutResult,
   HoldResult,
 } from './store';
-export { compileLayout, decodeDataSet, readRecord } from './records';
+export { compileLayout, decodeDataSet, readRecord, setCompiledReaders } from './records';
 export type { TemplateDecodeEnv, Layout, SetResult } from './records';
 export { reportDropped } from './sets';
 

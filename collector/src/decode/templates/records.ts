@@ -7,9 +7,9 @@
  * reusable scratch array of "roles" (addresses, ports, counters, timestamps, sampling, ...), from which the
  * normalized `FlowRecord` is built with a fixed precedence.
  *
- * Why a layout and not generated code: the layout is built only from validated numeric (id, length) pairs
- * and costs one switch per field; PERFORMANCE.md §4 lesson 5 allows compiling a function per template, which
- * can be added behind `compileLayout` without touching the decoders.
+ * Fixed-length layouts are also compiled into one generated reader function per template (compile.ts,
+ * PERFORMANCE.md §4 lesson 5); the interpreter here reads the rest (variable-length fields) and defines the
+ * semantics both share.
  *
  * Precedence rules (documented here because they decide what the dashboards show):
  * - bytes: octetDeltaCount (1) > initiatorOctets (231, Cisco ASA NSEL) > octetTotalCount (85) >
@@ -41,6 +41,7 @@ import { newFlowRecord } from '../types';
 import type { DecodeEnv, EmitRecord, ExporterInfo, FieldValue, FlowRecord } from '../types';
 import type { DatagramHeader, DomainState, Template, TemplateProtocol, TemplateStore } from './store';
 import { VARIABLE_LENGTH } from './store';
+import { compileReader, HELPERS, type CompiledReader } from './compile';
 
 /** What the NetFlow v9 and IPFIX decoders need besides the bytes: metrics and the template store. */
 export interface TemplateDecodeEnv extends DecodeEnv {
@@ -160,6 +161,8 @@ export interface Layout {
   readonly kinds: Uint8Array;
   readonly roles: Uint8Array;
   readonly names: readonly string[];
+  /** Generated reader for this layout (compile.ts), null when the interpreter reads it. */
+  readonly reader: CompiledReader | null;
 }
 
 /**
@@ -192,7 +195,23 @@ export function compileLayout(proto: TemplateProtocol, t: Template): Layout {
     }
     roles[i] = role;
   }
-  return { count: n, lens, kinds, roles, names };
+  const base = { count: n, lens, kinds, roles, names };
+  let reader: CompiledReader | null = null;
+  if (useCompiledReaders) {
+    try {
+      reader = compileReader(base, STR_BASE, [R.SRC4, R.DST4], [R.SRC6, R.DST6]);
+    } catch {
+      reader = null; // e.g. code generation disallowed in this process: the interpreter reads the records
+    }
+  }
+  return { ...base, reader };
+}
+
+let useCompiledReaders = true;
+
+/** Turns generated per-template readers on or off (tests compare both paths; both read alike). */
+export function setCompiledReaders(on: boolean): void {
+  useCompiledReaders = on;
 }
 
 /** The layout of a template, compiled on first use and kept with the template. */
@@ -209,6 +228,7 @@ export function layoutOf(proto: TemplateProtocol, t: Template): Layout {
 // so there is nothing to share and nothing to allocate per record (STYLE.md §8).
 const NUM = new Float64Array(NUM_SLOTS);
 const STR: Array<string | null> = new Array<string | null>(STR_SLOTS).fill(null);
+const HOLDER: { f: Record<string, FieldValue> } = { f: {} };
 
 /**
  * Reads one record at `off` into `fields` (and the role scratch). Returns the offset after the record, or
@@ -456,9 +476,19 @@ export function decodeDataSet(
   const ds = env.templates.domainForOptions(proto, exporter.address, header.domain);
   const min = t.minRecordLength;
   if (min <= 0) return result; // refused at template time; guard against an endless loop anyway
+  const reader = layout.reader;
   while (off + min <= end) {
-    const fields: Record<string, FieldValue> = {};
-    const next = readRecord(layout, buf, off, end, fields);
+    let fields: Record<string, FieldValue>;
+    let next: number;
+    if (reader !== null) {
+      NUM.fill(NaN);
+      STR[0] = STR[1] = STR[2] = STR[3] = STR[4] = null;
+      next = reader(buf, off, end, NUM, STR, HELPERS, HOLDER);
+      fields = HOLDER.f;
+    } else {
+      fields = {};
+      next = readRecord(layout, buf, off, end, fields);
+    }
     if (next < 0) {
       result.badRecord = true;
       break;
