@@ -18,7 +18,7 @@
  */
 import { DecodeError } from '../types';
 import type { EmitRecord, ExporterInfo } from '../types';
-import { makeTemplate, VARIABLE_LENGTH } from '../templates/store';
+import { makeTemplate } from '../templates/store';
 import type { DatagramHeader, TemplateField } from '../templates/store';
 import type { TemplateDecodeEnv } from '../templates/records';
 import { allZero, expireExporter, handleDataSet, replayPending } from '../templates/sets';
@@ -199,6 +199,3 @@ function templateSet(
   }
   return records;
 }
-
-// Exported for tests that build templates by hand.
-export { VARIABLE_LENGTH };

@@ -9,8 +9,9 @@
  *
  * Safety: the generated source is made only of numbers taken from the validated layout (lengths, kinds,
  * roles, slot indexes) and property names from our own registry quoted with JSON.stringify — never of text
- * from the packet. Templates the generator does not cover (variable-length fields, a name twice) return null
- * and are read by the interpreter in records.ts, which has the same semantics.
+ * from the packet. Templates the generator does not cover (variable-length fields, a name twice, more than
+ * MAX_COMPILED_FIELDS fields) return null and are read by the interpreter in records.ts, which has the same
+ * semantics.
  */
 import { formatIPv4, formatIPv6, formatMac } from '../ip';
 import { Kind, readUnsignedValue, readValue } from '../registry';
@@ -34,6 +35,8 @@ export const HELPERS: CompiledHelpers = {
   formatMac,
   num: (v) => (typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : v ? 1 : 0),
 };
+
+export const MAX_COMPILED_FIELDS = 256;
 
 /** Reads one record at `off`; sets `out.f` to its fields and returns the offset after it, or -1. */
 export type CompiledReader = (
@@ -59,6 +62,9 @@ export interface CompileInput {
  * (the interpreter handles those). `strBase` and the address roles tell string roles from numeric ones.
  */
 export function compileReader(l: CompileInput, strBase: number, addr4: readonly number[], addr6: readonly number[]): CompiledReader | null {
+  // Real templates have tens of fields; a hostile one with thousands would cost a large compile each time
+  // it is redefined, so those stay on the interpreter.
+  if (l.count > MAX_COMPILED_FIELDS) return null;
   if (new Set(l.names).size !== l.names.length) return null;
   let fixed = 0;
   for (let i = 0; i < l.count; i++) {

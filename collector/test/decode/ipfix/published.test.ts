@@ -51,6 +51,22 @@ logstashSuite(10);
     expect(run.env.templates.pendingSize()).toBe(2);
   });
 
+  test('pmacct 112: interface names from options data, re-assigned between exports, on the records nfacctd reports', () => {
+    // The capture starts with data sets for templates that never come, then templates, options (interface
+    // names per ifIndex, re-sent with other names later) and data. nfacctd's expected output: one line per
+    // record here, in order, with the interface name in effect when the record arrived.
+    const dir = '112-IPFIXv10-CISCO-options-map-reassignment';
+    const cap = listFlowCaptures(sharedPath('pmacct', dir))[0];
+    const run = newRun();
+    const records = feedAll(run, cap.datagrams);
+    const expected = readFileSync(sharedPath('pmacct', dir, 'output-flow-00.json'), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l))
+      .map((o) => [o.ip_src, o.ip_dst, o.port_src, o.port_dst, o.iface_in, o.iface_name_in, o.packets, o.bytes]);
+    expect(records.map((r) => [r.srcAddr, r.dstAddr, r.srcPort, r.dstPort, r.inputInterface, r.inputInterfaceName, r.packets, r.bytes])).toEqual(expected);
+  });
+
   test('pmacct 104: sampling from the options record of selector 1 (population 256 / size 1) scales the counters nfacctd reports', () => {
     // nfacctd (nfacctd_renormalize: true) multiplies packets and bytes by the sampling rate; its expected
     // output aggregates by (src, dst, input interface, ...).
