@@ -53,6 +53,8 @@ export function decodeCaptures(files: string[], config: Config, onLines?: (lines
       }
     }
   }
+  // Data still waiting for a template when the captures end will never be decoded: count it.
+  pipeline.tick(Number.MAX_SAFE_INTEGER);
   return { lines: all, datagrams, metrics };
 }
 

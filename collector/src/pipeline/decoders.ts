@@ -8,6 +8,7 @@ import { decodeIpfix } from '../decode/ipfix';
 import { decodeNetflow5 } from '../decode/netflow5';
 import { decodeNetflow9 } from '../decode/netflow9';
 import { decodeSflow } from '../decode/sflow';
+import { sweepPending } from '../decode/templates';
 import { TemplateStore } from '../decode/templates/store';
 import type { TemplateDecodeEnv } from '../decode/templates/records';
 import type { EmitRecord, ExporterInfo, FlowProtocol } from '../decode/types';
@@ -23,6 +24,8 @@ export interface DatagramDecoder {
   decode(buf: Buffer, exporter: ExporterInfo, emit: EmitRecord): void;
   /** Gauges such as template cache size. */
   stats?(): Record<string, number>;
+  /** Housekeeping on a timer: drops data held too long for a template (counted as template_missing). */
+  tick?(nowMs: number): void;
 }
 
 export function createDecoders(opts: DecoderOptions, metrics: Metrics): Map<FlowProtocol, DatagramDecoder> {
@@ -33,10 +36,12 @@ export function createDecoders(opts: DecoderOptions, metrics: Metrics): Map<Flow
   });
   const env: TemplateDecodeEnv = { metrics, templates };
   const templateStats = () => ({ template_cache_size: templates.size(), template_pending_sets: templates.pendingSize() });
+  // Shared state, so only one of the two template decoders sweeps it.
+  const tick = (nowMs: number) => void sweepPending(env, nowMs);
   const decoders = new Map<FlowProtocol, DatagramDecoder>();
   if (opts.protocols.netflow5) decoders.set('netflow5', { decode: (b, x, e) => decodeNetflow5(b, x, env, e) });
-  if (opts.protocols.netflow9) decoders.set('netflow9', { decode: (b, x, e) => void decodeNetflow9(b, x, env, e), stats: templateStats });
-  if (opts.protocols.ipfix) decoders.set('ipfix', { decode: (b, x, e) => void decodeIpfix(b, x, env, e), stats: templateStats });
+  if (opts.protocols.netflow9) decoders.set('netflow9', { decode: (b, x, e) => void decodeNetflow9(b, x, env, e), stats: templateStats, tick });
+  if (opts.protocols.ipfix) decoders.set('ipfix', { decode: (b, x, e) => void decodeIpfix(b, x, env, e), stats: templateStats, tick: opts.protocols.netflow9 ? undefined : tick });
   if (opts.protocols.sflow5) decoders.set('sflow5', { decode: (b, x, e) => decodeSflow(b, x, env, e) });
   return decoders;
 }

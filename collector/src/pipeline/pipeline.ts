@@ -99,6 +99,11 @@ export class Pipeline {
     );
   }
 
+  /** Periodic housekeeping (expiry of data held for missing templates); `nowMs` from the caller's clock. */
+  tick(nowMs: number): void {
+    for (const d of this.decoders.values()) d.tick?.(nowMs);
+  }
+
   /** Starts every output (template installation, connections); the first failure stops startup. */
   async start(): Promise<void> {
     for (const o of this.opts.outputs) await o.start();

@@ -34,7 +34,10 @@ async function main(): Promise<void> {
     for (const [k, v] of Object.entries(pipeline.stats())) values[k] = v;
     port.postMessage({ type, values } satisfies WorkerMessage);
   };
-  const timer = setInterval(() => send('metrics'), input.metricsIntervalMs ?? 1000);
+  const timer = setInterval(() => {
+    pipeline.tick(Date.now());
+    send('metrics');
+  }, input.metricsIntervalMs ?? 1000);
   port.on('message', (msg: { type: 'batch'; data: ArrayBuffer } | { type: 'stop' }) => {
     if (msg.type === 'batch') {
       readBatch(msg.data, (payload, address, p, receivedMs) => {
