@@ -83,7 +83,7 @@ describeEs('threatflow run into the embedded Elasticsearch', () => {
       Buffer.from([0x00, 0x63, 0x00, 0x01, 0, 0, 0, 0]), // version 99
       rnd(1400),
     ];
-    const before = await collector!.metrics();
+    const before = await collector!.settledMetrics();
     await sendDatagrams(collector!.udpPort, [...hostile, good]);
     const after = await waitFor(async () => {
       const m = await collector!.metrics();

@@ -41,6 +41,8 @@ export interface CollectorProcess {
   /** Everything the process wrote (stdout + stderr), as text lines. */
   output(): string[];
   metrics(): Promise<Record<string, number>>;
+  /** Metrics once they stop changing (workers report every second, so a read can lag what was sent). */
+  settledMetrics(): Promise<Record<string, number>>;
   stop(): Promise<number | null>;
 }
 
@@ -90,6 +92,17 @@ export async function startCollectorProcess(env: Record<string, string>): Promis
         values[line.slice(0, i)] = Number(line.slice(i + 1));
       }
       return values;
+    },
+    async settledMetrics() {
+      let prev = JSON.stringify(await proc.metrics());
+      for (let i = 0; i < 20; i++) {
+        await new Promise((r) => setTimeout(r, 1200));
+        const cur = await proc.metrics();
+        const text = JSON.stringify(cur);
+        if (text === prev) return cur;
+        prev = text;
+      }
+      throw new Error('collector metrics did not settle');
     },
     async stop() {
       if (exitCode === undefined) child.kill('SIGTERM');
