@@ -6,6 +6,8 @@
  */
 import type { Config } from '../config';
 import { elasticsearchNodeUrls } from '../config';
+import { ThreatEnricher, threadThreatDb, type ThreatDbRef } from '../enrich/riskiq-threat/enricher';
+import { loadInclExcl } from '../enrich/riskiq-threat/inclexcl';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { flowsTemplateSet } from '../output/elasticsearch/assets';
@@ -89,17 +91,39 @@ export function createOutputs(config: Config, log: Logger, metrics: Metrics): Ou
   return outputs;
 }
 
-export function createEnrichers(_config: Config): Enricher[] {
-  // The RiskIQ threat enricher plugs in here (DESIGN.md §5); Community ID and locality are part of the
-  // normalizer because every document needs them.
-  return [];
+export interface EnricherDeps {
+  /** Counts threat matches. */
+  metrics?: Metrics;
+  /** The threat DB to enrich with; default this thread's (set by `threat_db` messages in the workers). */
+  threatDb?: ThreatDbRef;
+}
+
+/**
+ * The enrichers after the normalizer (Community ID and locality are part of the normalizer because every
+ * document needs them): the RiskIQ threat enricher when EF_PROCESSOR_ENRICH_IPADDR_RISKIQ_THREAT_ENABLE is
+ * on or a DB is given (`decode --threat-db`).
+ */
+export function createEnrichers(config: Config, deps: EnricherDeps = {}): Enricher[] {
+  const enrichers: Enricher[] = [];
+  const riskiq = config.enrich.riskiq;
+  if (riskiq.enabled || deps.threatDb) {
+    const inclExcl = riskiq.threatInclExclPath ? loadInclExcl(riskiq.threatInclExclPath) : null;
+    enrichers.push(
+      new ThreatEnricher(
+        { launchUrl: riskiq.launchUrl, privateCidrs: config.enrich.privateCidrs, inclExcl },
+        deps.threatDb ?? threadThreatDb,
+        deps.metrics ?? null,
+      ),
+    );
+  }
+  return enrichers;
 }
 
 export function buildPipeline(config: Config, log: Logger, metrics: Metrics, outputs?: Output[]): Pipeline {
   return new Pipeline({
     decode: decoderOptions(config),
     normalize: normalizerConfig(config),
-    enrichers: createEnrichers(config),
+    enrichers: createEnrichers(config, { metrics }),
     outputs: outputs ?? createOutputs(config, log, metrics),
     metrics,
     log: log.child({ caller: 'pipeline' }),

@@ -5,6 +5,9 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../config';
+import { threadThreatDb } from '../enrich/riskiq-threat/enricher';
+import { ThreatDb } from '../enrich/riskiq-threat/lookup';
+import type { ThreatDbData } from '../enrich/riskiq-threat/types';
 import { createLogger } from '../observability/logger';
 import { Metrics } from '../observability/metrics';
 import { readBatch } from '../server/batch';
@@ -38,8 +41,12 @@ async function main(): Promise<void> {
     pipeline.tick(Date.now());
     send('metrics');
   }, input.metricsIntervalMs ?? 1000);
-  port.on('message', (msg: { type: 'batch'; data: ArrayBuffer } | { type: 'stop' }) => {
-    if (msg.type === 'batch') {
+  port.on('message', (msg: { type: 'batch'; data: ArrayBuffer } | { type: 'threat_db'; data: ThreatDbData } | { type: 'stop' }) => {
+    if (msg.type === 'threat_db') {
+      // A new threat DB from the main thread (its tables are shared memory): one reference assignment, so
+      // the next flow is enriched with it and none sees a half-built DB.
+      threadThreatDb.set(ThreatDb.fromData(msg.data));
+    } else if (msg.type === 'batch') {
       readBatch(msg.data, (payload, address, p, receivedMs) => {
         pipeline.handleDatagram(payload, { address, port: p, receivedMs });
       });

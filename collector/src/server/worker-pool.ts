@@ -97,6 +97,14 @@ export class WorkerPool {
     for (const s of this.slots) this.send(s);
   }
 
+  /**
+   * Posts one message to every running worker, e.g. a new threat DB: the SharedArrayBuffers in it are
+   * shared with each worker by the structured clone, not copied.
+   */
+  broadcast(msg: unknown): void {
+    for (const s of this.slots) if (!s.exited) s.worker.postMessage(msg);
+  }
+
   /** Sum of all workers' latest metrics. */
   workerMetrics(): Record<string, number> {
     const sum: Record<string, number> = {};
