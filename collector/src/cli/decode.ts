@@ -7,10 +7,18 @@
  * (receive time, collect time) is the capture timestamp, so the same input gives byte-identical output.
  * All files share one pipeline, so templates from one file decode data in the next
  * (`threatflow decode templates.pcap data.pcap`).
+ *
+ * `--threat-db FILE` enriches offline with a threat DB: FILE is a blocklist body in any format the
+ * collector accepts from the API (DESIGN.md §5) or the DB the collector persisted
+ * (EF_PROCESSOR_ENRICH_IPADDR_RISKIQ_THREAT_CACHE_PATH).
  */
 import type { Command } from 'commander';
 import { readCaptureFile } from '../capture/pcap';
 import { ConfigError, loadConfig, type Config } from '../config';
+import { ThreatDbRef } from '../enrich/riskiq-threat/enricher';
+import { ThreatDb } from '../enrich/riskiq-threat/lookup';
+import { loadThreatDbFile } from '../enrich/riskiq-threat/service';
+import type { ThreatLookup } from '../enrich/riskiq-threat/types';
 import { createLogger } from '../observability/logger';
 import { Metrics } from '../observability/metrics';
 import { MemoryOutput } from '../output/memory';
@@ -24,15 +32,25 @@ export interface DecodeResult {
 }
 
 /** Decodes captures in order and returns their documents; `onLines` streams them per datagram when given. */
-export function decodeCaptures(files: string[], config: Config, onLines?: (lines: string[]) => void): DecodeResult {
+export function decodeCaptures(
+  files: string[],
+  config: Config,
+  onLines?: (lines: string[]) => void,
+  opts: { threatDb?: ThreatLookup } = {},
+): DecodeResult {
   const metrics = new Metrics();
+  let threatDb: ThreatDbRef | undefined;
+  if (opts.threatDb) {
+    threatDb = new ThreatDbRef();
+    threatDb.set(opts.threatDb);
+  }
   const out = new MemoryOutput();
   let clock = 0;
   const log = createLogger({ level: config.logger.level });
   const pipeline = new Pipeline({
     decode: decoderOptions(config),
     normalize: normalizerConfig(config),
-    enrichers: createEnrichers(config),
+    enrichers: createEnrichers(config, threatDb ? { metrics, threatDb } : { metrics }),
     outputs: [out],
     metrics,
     log,
@@ -64,7 +82,8 @@ export function register(program: Command): void {
     .description('decode flow exports from pcap/pcapng files and print ECS documents as NDJSON')
     .argument('<file...>', 'capture files (pcap or pcapng, optionally gzip-compressed), decoded in order')
     .option('--quiet', 'no summary on stderr')
-    .action((files: string[], o: { quiet?: boolean }) => {
+    .option('--threat-db <file>', 'enrich with this threat DB: a blocklist file (JSON, NDJSON, CSV, text, gzip) or the persisted DB')
+    .action((files: string[], o: { quiet?: boolean; threatDb?: string }) => {
       let config: Config;
       try {
         config = loadConfig(process.env).config;
@@ -75,14 +94,28 @@ export function register(program: Command): void {
         }
         throw err;
       }
+      let threatDb: ThreatLookup | undefined;
+      if (o.threatDb) {
+        const loaded = loadThreatDbFile(o.threatDb);
+        threatDb = ThreatDb.fromData(loaded.data);
+        if (!o.quiet) {
+          const how = loaded.kind === 'cache' ? 'persisted DB' : `${loaded.format} blocklist, ${loaded.malformed ?? 0} malformed entries skipped`;
+          process.stderr.write(`threat DB ${o.threatDb}: ${loaded.data.info.entries} entries (${how})\n`);
+        }
+      }
       let records = 0;
-      const res = decodeCaptures(files, config, (lines) => {
-        records += lines.length;
-        process.stdout.write(lines.join('\n') + '\n');
-      });
+      const res = decodeCaptures(
+        files,
+        config,
+        (lines) => {
+          records += lines.length;
+          process.stdout.write(lines.join('\n') + '\n');
+        },
+        threatDb ? { threatDb } : {},
+      );
       if (!o.quiet) {
         const m = res.metrics.snapshot();
-        const interesting = Object.fromEntries(Object.entries(m).filter(([k]) => /^(records|decode_errors|datagrams|counter_samples)/.test(k)));
+        const interesting = Object.fromEntries(Object.entries(m).filter(([k]) => /^(records|decode_errors|datagrams|counter_samples|threat_matches)/.test(k)));
         process.stderr.write(`decoded ${res.datagrams} datagrams into ${records} documents ${JSON.stringify(interesting)}\n`);
       }
     });

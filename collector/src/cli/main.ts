@@ -23,6 +23,7 @@ const SUBCOMMANDS: ReadonlyArray<[name: string, load: () => Register]> = [
   ['run', () => (require('./run') as typeof import('./run')).register],
   ['decode', () => (require('./decode') as typeof import('./decode')).register],
   ['replay', () => (require('./replay') as typeof import('./replay')).register],
+  ['threatdb', () => (require('./threatdb') as typeof import('./threatdb')).register],
 ];
 
 /** The command that runs when none is named. */

@@ -8,6 +8,11 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, effectiveWorkers, loadConfig, type Config } from '../config';
+import { threadThreatDb } from '../enrich/riskiq-threat/enricher';
+import { IndicatorIndex } from '../enrich/riskiq-threat/indicators';
+import { ThreatDb } from '../enrich/riskiq-threat/lookup';
+import { ThreatService } from '../enrich/riskiq-threat/service';
+import type { ThreatDbData } from '../enrich/riskiq-threat/types';
 import { startApi } from '../observability/api';
 import { createLogger, type Logger } from '../observability/logger';
 import { Metrics } from '../observability/metrics';
@@ -32,11 +37,38 @@ export async function startCollector(
   let dispatch: (buf: Buffer, address: string, port: number, receivedMs: number) => void;
   let stopDecoding: () => Promise<void>;
   let workerMetrics: () => Record<string, number> = () => ({});
+  // The RiskIQ threat DB lives here, in the main thread (download, build in a worker, refresh, persist);
+  // each new DB is handed to the decoding workers. Created before them: a bad include/exclude file stops
+  // startup here.
+  let publishThreatDb: (data: ThreatDbData) => void = () => undefined;
+  let indicators: IndicatorIndex | null = null;
+  let threat: ThreatService | null = null;
+  if (config.enrich.riskiq.enabled) {
+    const threatLog = log.child({ caller: 'enrich/riskiq-threat' });
+    if (config.output.elasticsearch.enabled) {
+      indicators = IndicatorIndex.fromConfig(config, threatLog);
+    }
+    const idx = indicators;
+    threat = new ThreatService(config.enrich.riskiq, {
+      log: threatLog,
+      metrics,
+      publish: (data) => publishThreatDb(data),
+      ...(idx ? { afterPublish: async (data: ThreatDbData) => void (await idx.replace(data)) } : {}),
+    });
+    if (idx && config.output.elasticsearch.indexTemplate.enabled) {
+      try {
+        await idx.install(config.output.elasticsearch.indexTemplate.overwrite);
+      } catch (err) {
+        threatLog.warn({ error: (err as Error).message }, 'the threat indicator index template could not be installed');
+      }
+    }
+  }
   if (workers > 0) {
     const pool = new WorkerPool(join(__dirname, '..', 'pipeline', 'worker.js'), workers, { config }, log.child({ caller: 'server/worker-pool' }), metrics);
     await pool.start();
     dispatch = (b, a, p, t) => pool.dispatch(b, a, p, t);
     stopDecoding = () => pool.stop();
+    publishThreatDb = (data) => pool.broadcast({ type: 'threat_db', data });
     workerMetrics = () => pool.workerMetrics();
   } else {
     // In-thread decoding: for tests that run the collector inside jest (no compiled worker script there).
@@ -44,6 +76,7 @@ export async function startCollector(
     await pipeline.start();
     dispatch = (b, a, p, t) => void pipeline.handleDatagram(b, { address: a, port: p, receivedMs: t });
     stopDecoding = () => pipeline.stop();
+    publishThreatDb = (data) => threadThreatDb.set(ThreatDb.fromData(data));
   }
   const receiver = new UdpReceiver(
     { ip: config.server.udpIp, ports: config.server.udpPorts, recvBufferSize: config.server.udpReadBufferMaxSize },
@@ -54,9 +87,12 @@ export async function startCollector(
     log.child({ caller: 'server/udp' }),
     metrics,
   );
+  // The persisted DB goes to the workers before the first datagram; the download runs in the background.
+  threat?.start();
   await receiver.start();
   const rcvbufAtStart = readUdpRcvbufErrors();
   const all = (): Record<string, number> => {
+    threat?.updateMetrics();
     const values = { ...metrics.snapshot() };
     for (const [k, v] of Object.entries(workerMetrics())) values[k] = (values[k] ?? 0) + v;
     const drops = readUdpRcvbufErrors();
@@ -83,8 +119,10 @@ export async function startCollector(
     metrics: all,
     async stop() {
       clearInterval(timer);
+      await threat?.stop();
       await receiver.stop();
       await stopDecoding();
+      await indicators?.close();
       if (api) await new Promise<void>((r) => api.close(() => r()));
       statsLog.info({ metrics: all() }, 'collector stopped');
     },
