@@ -24,6 +24,7 @@ const SUBCOMMANDS: ReadonlyArray<[name: string, load: () => Register]> = [
   ['decode', () => (require('./decode') as typeof import('./decode')).register],
   ['replay', () => (require('./replay') as typeof import('./replay')).register],
   ['threatdb', () => (require('./threatdb') as typeof import('./threatdb')).register],
+  ['riskiq-sink', () => (require('./riskiq-sink') as typeof import('./riskiq-sink')).register],
 ];
 
 /** The command that runs when none is named. */
