@@ -5,13 +5,14 @@
  * builds its own with an in-memory output.
  */
 import type { Config } from '../config';
-import { elasticsearchNodeUrls } from '../config';
+import { effectiveWorkers, elasticsearchNodeUrls } from '../config';
 import { ThreatEnricher, threadThreatDb, type ThreatDbRef } from '../enrich/riskiq-threat/enricher';
 import { loadInclExcl } from '../enrich/riskiq-threat/inclexcl';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { flowsTemplateSet } from '../output/elasticsearch/assets';
 import { ElasticsearchOutput } from '../output/elasticsearch/output';
+import { RiskiqOutput, riskiqOutputOptions } from '../output/riskiq/output';
 import { StdoutOutput } from '../output/stdout';
 import type { Output } from '../output/types';
 import type { DecoderOptions } from './decoders';
@@ -88,6 +89,16 @@ export function createOutputs(config: Config, log: Logger, metrics: Metrics): Ou
     );
   }
   if (config.output.stdout.enabled) outputs.push(new StdoutOutput(config.output.stdout.format));
+  if (config.output.riskiq.enabled) {
+    // One RiskIQ output per decoding worker; the workers share EF_OUTPUT_RISKIQ_QUEUE_MAX (DESIGN.md §6).
+    outputs.push(
+      new RiskiqOutput(
+        riskiqOutputOptions(config.output.riskiq, config.enrich.privateCidrs, effectiveWorkers(config.server)),
+        log.child({ caller: 'output/riskiq' }),
+        metrics,
+      ),
+    );
+  }
   return outputs;
 }
 
