@@ -72,13 +72,14 @@ export class ManualClock implements Clock {
   async advance(ms: number): Promise<void> {
     const end = this.t + ms;
     for (;;) {
+      // Work in progress may schedule the next timer when it ends: let it, before looking for due timers.
+      await this.settle();
       let next: [number, { due: number; fn: () => void }] | null = null;
       for (const e of this.timers) if (e[1].due <= end && (next === null || e[1].due < next[1].due)) next = e;
       if (next === null) break;
       this.timers.delete(next[0]);
       this.t = Math.max(this.t, next[1].due);
       next[1].fn();
-      await this.settle();
     }
     this.t = end;
     await this.settle();
