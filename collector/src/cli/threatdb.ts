@@ -66,7 +66,8 @@ export function formatAge(ms: number): string {
   return `${Math.floor(h / 24)} d ${h % 24} h`;
 }
 
-function mib(bytes: number): string {
+function size(bytes: number): string {
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
   return `${(bytes / (1024 * 1024)).toFixed(2)} MiB`;
 }
 
@@ -86,7 +87,7 @@ export function statsText(info: ThreatDbInfo, from: string, now = Date.now()): s
     `source:      ${info.source}`,
     `fetched:     ${iso(info.fetchedAt)} (${formatAge(now - info.fetchedAt)} ago)`,
     `entries:     ${info.entries} (IPv4 ${info.ipv4Entries}, IPv6 ${info.ipv6Entries})`,
-    `memory:      ${mib(info.memoryBytes)}`,
+    `memory:      ${size(info.memoryBytes)}`,
     'by prefix length:',
     ...sortedPrefixes(info.byPrefix).map(([k, n]) => `  ${k.padEnd(8)} ${n}`),
   ];

@@ -150,3 +150,64 @@ export async function startFakePassiveTotal(opts: { tls: boolean; user: string; 
 export function randomKey(): string {
   return `k${Math.random().toString(36).slice(2)}${Date.now().toString(36)}Z`;
 }
+
+// ---------------------------------------------------------------------------------------------------
+// The demo blocklist, read independently of the collector's parser, and a brute-force reference matcher.
+
+export const DEMO_BLOCKLIST = join(__dirname, '..', 'fixtures', 'riskiq-demo', 'blocklist.csv');
+
+export interface ReferenceEntry {
+  text: string;
+  tags: string[];
+  confidence: string;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+/** The demo CSV, split by hand: `ip,tags(;-separated),first_seen,last_seen,confidence`, `#` comments. */
+export function demoEntries(): ReferenceEntry[] {
+  return readFileSync(DEMO_BLOCKLIST, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith('#') && !l.startsWith('ip,'))
+    .map((l) => {
+      const [text, tags, first, last, confidence] = l.split(',');
+      return { text, tags: tags.split(';'), confidence, firstSeen: Date.parse(first), lastSeen: Date.parse(last) };
+    });
+}
+
+function v6Big(addr: string): bigint {
+  const [head, tail] = addr.includes('::') ? addr.split('::') : [addr, null];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = tail === null ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
+  return groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
+}
+
+function toBig(addr: string): { v: bigint; bits: number } {
+  if (addr.includes(':')) return { v: v6Big(addr), bits: 128 };
+  return { v: addr.split('.').reduce((acc, o) => (acc << 8n) | BigInt(Number(o)), 0n), bits: 32 };
+}
+
+/** The longest-prefix entry containing `ip`, by brute force over every entry; null when none. */
+export function referenceMatch(entries: ReferenceEntry[], ip: string): ReferenceEntry | null {
+  const a = toBig(ip);
+  let best: ReferenceEntry | null = null;
+  let bestLen = -1;
+  for (const e of entries) {
+    const [net, lenText] = e.text.split('/');
+    const n = toBig(net);
+    if (n.bits !== a.bits) continue;
+    const len = lenText === undefined ? n.bits : Number(lenText);
+    const shift = BigInt(n.bits - len);
+    if (a.v >> shift === n.v >> shift && len > bestLen) {
+      best = e;
+      bestLen = len;
+    }
+  }
+  return best;
+}
+
+/** The traffic generator's private addresses (RFC 1918, ULA, link-local); everything else it uses is public. */
+export function generatorPrivate(ip: string): boolean {
+  return /^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|f[cd]|fe80:)/.test(ip);
+}

@@ -72,7 +72,7 @@ function sorted(e: ThreatEntry[]): ThreatEntry[] {
  */
 function sameRealm(data: ThreatDbData): ThreatDbData {
   const tables: Record<string, SharedArrayBuffer> = {};
-  for (const [k, t] of Object.entries(data.tables)) {
+  for (const [k, t] of Object.entries(data.tables) as Array<[string, ArrayBufferLike]>) {
     if (t instanceof SharedArrayBuffer) {
       tables[k] = t;
     } else {
