@@ -52,6 +52,9 @@ export async function replay(datagrams: CapturedDatagram[], opts: ReplayOptions)
     for (let loop = 0; opts.loops === 0 || loop < opts.loops; loop++) {
       for (const d of datagrams) {
         if (opts.signal?.aborted) return sent;
+        // Send callbacks arrive on process.nextTick, so a flat-out loop would never let timers or signal
+        // handlers (Ctrl-C, --loop until interrupted) run: yield to the event loop now and then.
+        if (sent % 1024 === 1023) await new Promise((r) => setImmediate(r));
         if (opts.rate > 0) {
           const due = started + (sent * 1000) / opts.rate;
           const wait = due - Date.now();

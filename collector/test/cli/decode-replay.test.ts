@@ -72,6 +72,25 @@ describe('threatflow replay', () => {
     expect(r.stderr).toContain(`sent ${want.length} datagrams`);
   });
 
+  it('--loop without a count runs until interrupted, then says how much it sent', async () => {
+    const { spawn } = await import('node:child_process');
+    const sink = dgram.createSocket('udp4');
+    sink.on('message', () => undefined);
+    await new Promise<void>((r) => sink.bind(0, '127.0.0.1', () => r()));
+    const child = spawn(process.execPath, [CLI, 'replay', join(CAPTURES_DIR, 'softflowd-v5.pcap'), '--to', `127.0.0.1:${sink.address().port}`, '--loop'], { env: baseEnv() });
+    let err = '';
+    child.stderr.on('data', (b) => (err += b.toString()));
+    await new Promise((r) => setTimeout(r, 1000));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => {
+      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+      child.on('exit', (c) => (clearTimeout(t), resolve(c)));
+    });
+    sink.close();
+    expect(code).toBe(0);
+    expect(err).toMatch(/sent \d+ datagrams/);
+  });
+
   it('refuses a bad --to', () => {
     const r = spawnSync(process.execPath, [CLI, 'replay', join(CAPTURES_DIR, 'softflowd-v5.pcap'), '--to', 'localhost:99999'], { env: baseEnv(), encoding: 'utf8' });
     expect(r.status).not.toBe(0);
