@@ -230,8 +230,13 @@ export class IndicatorIndex {
     // A concrete index under the alias name (someone wrote to it before the alias existed) goes in the same request.
     if (old.concrete) actions.push({ remove_index: { index: INDICATOR_ALIAS } });
     actions.push({ add: { index, alias: INDICATOR_ALIAS } });
-    await this.client.transport.request({ method: 'POST', path: '/_aliases', body: { actions } });
-    const replaced = old.aliased.filter((o) => o !== index);
+    try {
+      await this.client.transport.request({ method: 'POST', path: '/_aliases', body: { actions } });
+    } catch (err) {
+      await this.client.transport.request({ method: 'DELETE', path: `/${encodeURIComponent(index)}` }).catch(() => undefined);
+      throw err;
+    }
+    const replaced = [...old.aliased.filter((o) => o !== index), ...(await this.orphans(index))];
     for (const o of replaced) {
       await this.client.transport.request({ method: 'DELETE', path: `/${encodeURIComponent(o)}` }).catch((err: unknown) => {
         this.log.warn({ index: o, error: (err as Error).message }, 'an old indicator index could not be deleted');
@@ -241,6 +246,28 @@ export class IndicatorIndex {
     return { index, documents, replaced };
   }
 
+  /**
+   * Indices of ours that no alias points to and that are over an hour old: left by a collector that
+   * stopped between writing an index and moving the alias. Younger ones may be another collector's load in
+   * progress (several collectors can share a cluster), so they are left alone.
+   */
+  private async orphans(keep: string): Promise<string[]> {
+    try {
+      const res = (await this.client.transport.request({
+        method: 'GET',
+        path: `/${INDICATOR_INDEX_PATTERN}/_settings/index.creation_date`,
+        querystring: { expand_wildcards: 'open,closed' },
+      })) as Record<string, { settings?: { index?: { creation_date?: string } } }>;
+      const aliased = new Set((await this.aliasIndices()).aliased);
+      const cutoff = Date.now() - 3_600_000;
+      return Object.entries(res)
+        .filter(([name, v]) => name !== keep && !aliased.has(name) && Number(v.settings?.index?.creation_date ?? Infinity) < cutoff)
+        .map(([name]) => name);
+    } catch {
+      return [];
+    }
+  }
+
   private async aliasIndices(): Promise<{ aliased: string[]; concrete: boolean }> {
     try {
       const res = (await this.client.transport.request({ method: 'GET', path: `/_alias/${INDICATOR_ALIAS}` })) as Record<string, unknown>;
@@ -248,13 +275,9 @@ export class IndicatorIndex {
     } catch (err) {
       if (statusOf(err) !== 404) throw err;
     }
-    try {
-      await this.client.transport.request({ method: 'HEAD', path: `/${INDICATOR_ALIAS}` });
-      return { aliased: [], concrete: true };
-    } catch (err) {
-      if (statusOf(err) !== 404) throw err;
-      return { aliased: [], concrete: false };
-    }
+    // Not an alias: a concrete index of that name, or nothing (HEAD answers true/false, it does not throw).
+    const concrete = await this.client.indices.exists({ index: INDICATOR_ALIAS });
+    return { aliased: [], concrete: concrete === true };
   }
 
   /**
