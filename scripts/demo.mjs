@@ -5,18 +5,22 @@
  *
  * 1. installs what is missing (npm packages; the Maven build of the embedded Elasticsearch),
  * 2. starts the embedded Elasticsearch on 127.0.0.1:9200 (left running at the end),
- * 3. starts the collector (`threatflow run`) on UDP 127.0.0.1:2055 with the Elasticsearch output on,
+ * 3. serves a sample PassiveTotal blocklist (collector/test/fixtures/riskiq-demo/) from a loopback HTTP
+ *    server and starts the collector (`threatflow run`) on UDP 127.0.0.1:2055 with the Elasticsearch
+ *    output and the RiskIQ threat enrichment on,
  * 4. replays real exporter captures bundled in the repository (softflowd NetFlow v5/v9/IPFIX and pmacct
  *    IPFIX/sFlow exports of a known traffic capture),
- * 5. waits until every document is searchable, prints a summary and how to query the data,
+ * 5. waits until every document is searchable, prints a summary (threat matches with their launch links
+ *    included) and how to query the data,
  * 6. stops the collector.
  *
  * Plain Node (no dependencies) so it runs before `npm ci`.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startBlocklistServer } from './blocklist-server.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ES_PORT = Number(process.env.ES_PORT ?? 9200);
@@ -27,6 +31,8 @@ const DATA_STREAM = 'logs-threatflow.flows-demo';
 const CLI = join(ROOT, 'collector', 'dist', 'cli', 'main.js');
 const WORK = join(ROOT, '.threatflow', 'demo');
 const CAPTURES_DIR = join(ROOT, 'collector', 'test', 'exporters', 'captures');
+const DEMO_BLOCKLIST = join(ROOT, 'collector', 'test', 'fixtures', 'riskiq-demo', 'blocklist.csv');
+const INDICATORS = 'logs-ti_threatflow_latest.indicators';
 
 const say = (msg) => process.stdout.write(`\x1b[1m==>\x1b[0m ${msg}\n`);
 const fail = (msg) => {
@@ -72,6 +78,12 @@ async function main() {
   if (captures.length === 0) fail(`no sample captures in ${CAPTURES_DIR}`);
   mkdirSync(WORK, { recursive: true });
   const logPath = join(WORK, 'collector.log');
+  // A stand-in for the PassiveTotal blocklist API, with demo credentials; no persisted DB from an earlier
+  // run, so the log shows the download.
+  const blocklist = await startBlocklistServer({ file: DEMO_BLOCKLIST, user: 'demo', key: 'demo-key' });
+  const threatCache = join(WORK, 'riskiq-threat-db.bin');
+  rmSync(threatCache, { force: true });
+  say(`serving the sample blocklist ${relative(ROOT, DEMO_BLOCKLIST)} at ${blocklist.url}`);
   const env = {
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EF_'))),
     EF_FLOW_SERVER_UDP_IP: '127.0.0.1',
@@ -84,6 +96,11 @@ async function main() {
     EF_OUTPUT_ELASTICSEARCH_DEAD_LETTER_PATH: join(WORK, 'dead-letter.ndjson'),
     EF_API_IP: '127.0.0.1',
     EF_API_PORT: String(API_PORT),
+    EF_PROCESSOR_ENRICH_IPADDR_RISKIQ_THREAT_ENABLE: 'true',
+    EF_PROCESSOR_ENRICH_IPADDR_RISKIQ_THREAT_ENDPOINT: blocklist.url,
+    EF_PROCESSOR_ENRICH_IPADDR_RISKIQ_API_USER: 'demo',
+    EF_PROCESSOR_ENRICH_IPADDR_RISKIQ_API_KEY: 'demo-key',
+    EF_PROCESSOR_ENRICH_IPADDR_RISKIQ_THREAT_CACHE_PATH: threatCache,
   };
   say(`starting the collector on udp://127.0.0.1:${UDP_PORT} (log: ${relative(ROOT, logPath)})`);
   const logFd = openSync(logPath, 'w');
@@ -91,9 +108,11 @@ async function main() {
   let exited = false;
   collector.on('exit', () => (exited = true));
   const stopCollector = async () => {
-    if (exited) return;
-    collector.kill('SIGTERM');
-    for (let i = 0; i < 100 && !exited; i++) await sleep(100);
+    if (!exited) {
+      collector.kill('SIGTERM');
+      for (let i = 0; i < 100 && !exited; i++) await sleep(100);
+    }
+    await blocklist.close();
   };
   process.on('SIGINT', () => void stopCollector().then(() => process.exit(130)));
   for (let i = 0; ; i++) {
@@ -106,6 +125,15 @@ async function main() {
     if (i > 300) fail('the collector did not become ready in 30 s');
     await sleep(100);
   }
+  // The threat DB is downloaded in the background: wait for it, so every replayed flow is enriched.
+  for (let i = 0; ; i++) {
+    const log = readFileSync(logPath, 'utf8');
+    if (log.includes('RiskIQ Threats: DB successfully populated.')) break;
+    if (log.includes('RiskIQ Threats: failed to initialize DB')) fail(`the threat DB did not load:\n${log}`);
+    if (exited || i > 300) fail(`the threat DB did not load in 30 s:\n${log}`);
+    await sleep(100);
+  }
+  say('threat DB loaded (RiskIQ Threats: DB successfully populated.)');
 
   // How many documents to expect: the same captures through `threatflow decode`.
   const decoded = spawnSync(process.execPath, [CLI, 'decode', '--quiet', ...captures], { cwd: ROOT, env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
@@ -148,15 +176,50 @@ async function main() {
   for (const b of a.talkers.buckets) console.log(`  ${String(b.key).padEnd(28)} ${b.bytes.value} bytes in ${b.doc_count} flows`);
   console.log('\nDirections:');
   for (const b of a.directions.buckets) console.log(`  ${String(b.key).padEnd(12)} ${b.doc_count}`);
+
+  // Threat matches: one bucket per listed address seen in the flows (threat.enrichments is nested).
+  const threats = await es('POST', `/${DATA_STREAM}/_search`, {
+    size: 0,
+    query: { exists: { field: 'sec.threat.name' } },
+    aggs: {
+      names: { terms: { field: 'sec.threat.name', size: 20 } },
+      enrichments: {
+        nested: { path: 'threat.enrichments' },
+        aggs: {
+          indicators: {
+            terms: { field: 'threat.enrichments.indicator.ip', size: 20 },
+            aggs: {
+              flows: { reverse_nested: {} },
+              top: { top_hits: { size: 1, _source: ['threat.enrichments.indicator.description', 'threat.enrichments.indicator.reference'] } },
+            },
+          },
+        },
+      },
+    },
+  });
+  await es('POST', `/${INDICATORS}/_refresh`);
+  const indicatorCount = (await es('GET', `/${INDICATORS}/_count`)).body?.count ?? 0;
+  const t = threats.body.aggregations;
+  console.log(`\nThreat matches (RiskIQ PassiveTotal, sample blocklist): ${threats.body.hits.total.value} flows`);
+  for (const b of t.enrichments.indicators.buckets) {
+    const ind = b.top.hits.hits[0]?._source?.indicator ?? b.top.hits.hits[0]?._source ?? {};
+    console.log(`  ${String(b.key).padEnd(18)} ${String(b.flows.doc_count).padStart(3)} flows  tags: ${ind.description ?? '-'}`);
+    console.log(`  ${''.padEnd(18)} launch: ${ind.reference ?? '-'}`);
+  }
+  console.log(`  by tag (sec.threat.name): ${t.names.buckets.map((b) => `${b.key} ${b.doc_count}`).join(', ')}`);
+  console.log(`  ${indicatorCount} indicators in ${INDICATORS} (ECS threat.indicator.*)`);
   console.log('\nOne document (the largest flow):');
   console.log(JSON.stringify(agg.body.hits.hits[0]._source, null, 2));
   console.log(`
 Query it yourself (Elasticsearch keeps running on ${ES}):
   curl -s '${ES}/logs-threatflow.flows-*/_search?q=network.direction:inbound&pretty'
   curl -s '${ES}/logs-threatflow.flows-*/_count?q=destination.port:443'
+  curl -s '${ES}/logs-threatflow.flows-*/_search?q=sec.threat.name:*&size=1&pretty'
   curl -s -H 'content-type: application/json' '${ES}/logs-threatflow.flows-*/_search?size=0&pretty' \\
        -d '{"aggs":{"top":{"terms":{"field":"destination.ip"}}}}'
 Decode a capture offline:        node collector/dist/cli/main.js decode ${relative(ROOT, captures[0])}
+Enrich offline with a blocklist: node collector/dist/cli/main.js decode --threat-db ${relative(ROOT, DEMO_BLOCKLIST)} ${relative(ROOT, captures[0])}
+Look an address up:              node collector/dist/cli/main.js threatdb lookup 45.33.32.156 --db ${relative(ROOT, DEMO_BLOCKLIST)}
 Run the collector yourself:      EF_OUTPUT_ELASTICSEARCH_ENABLE=true node collector/dist/cli/main.js run
 Stop Elasticsearch when done:    bash tools/elasticsearch/es.sh stop
 The collector has been stopped; its log is ${relative(ROOT, logPath)}.`);
