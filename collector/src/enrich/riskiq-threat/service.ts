@@ -102,6 +102,7 @@ export class ThreatService {
   private readonly scheduler: RefreshScheduler;
   private readonly abort = new AbortController();
   private stopped = false;
+  private afterChain: Promise<void> = Promise.resolve();
   /** The include/exclude list, validated at startup (the enricher of each worker loads its own copy). */
   readonly inclExcl: InclExcl | null;
 
@@ -171,10 +172,16 @@ export class ThreatService {
     }
     const after = this.deps.afterPublish;
     if (!after) return Promise.resolve();
-    return after(data).catch((err: unknown) => {
-      this.deps.metrics?.inc('threat_indicator_index_errors');
-      this.log.warn({ error: (err as Error).message }, 'the threat indicator index could not be updated');
+    // One at a time, and only for the DB still in service: the persisted DB's indicator write at startup
+    // must never land after (and over) the fresher download's.
+    this.afterChain = this.afterChain.then(() => {
+      if (data !== this.data) return;
+      return after(data).catch((err: unknown) => {
+        this.deps.metrics?.inc('threat_indicator_index_errors');
+        this.log.warn({ error: (err as Error).message }, 'the threat indicator index could not be updated');
+      });
     });
+    return this.afterChain;
   }
 
   /**

@@ -120,7 +120,11 @@ describe('threat service', () => {
     for (const t of everything) expect(t).not.toContain(key);
   });
 
-  function harness(over: Partial<RiskiqThreatConfig> = {}, server: FakePassiveTotal = api): Harness {
+  function harness(
+    over: Partial<RiskiqThreatConfig> = {},
+    server: FakePassiveTotal = api,
+    afterPublish?: (data: ThreatDbData) => Promise<void>,
+  ): Harness {
     const { log, lines } = memoryLogger('info');
     const dir = mkdtempSync(join(tmpdir(), 'tf-threat-svc-'));
     const cfg: RiskiqThreatConfig = {
@@ -138,7 +142,7 @@ describe('threat service', () => {
     const published: ThreatDbData[] = [];
     const metrics = new Metrics();
     const clock = new ManualClock(DAY);
-    const service = new ThreatService(cfg, { log, metrics, clock, publish: (d) => void published.push(d), ca: testPki().caPem, build: realBuild });
+    const service = new ThreatService(cfg, { log, metrics, clock, publish: (d) => void published.push(d), ca: testPki().caPem, build: realBuild, ...(afterPublish ? { afterPublish } : {}) });
     services.push(service);
     everything.push(...[lines].flat());
     const h = { service, published, lines, metrics, clock, cachePath: cfg.threatCachePath };
@@ -269,6 +273,29 @@ describe('threat service', () => {
     expect(lines).toContain('RiskIQ Threats: failed to initialize DB: HTTP 503: status 503');
     h.service.updateMetrics();
     expect(h.metrics.get('threat_db_age_seconds')).toBe(3600);
+  });
+
+  it('indicator index writes run one at a time, in the order the DBs went into service', async () => {
+    api.behaviour = { kind: 'ok', body: BODIES.csv };
+    const written: number[] = [];
+    let releaseFirst: () => void = () => undefined;
+    const firstHeld = new Promise<void>((r) => (releaseFirst = r));
+    let calls = 0;
+    const h = harness({}, api, async (data) => {
+      if (++calls === 1) await firstHeld;
+      written.push(data.info.fetchedAt);
+    });
+    persistThreatDb(h.cachePath, buildThreatDb(expectedEntries(true), { fetchedAt: DAY - 86_400_000, source: api.url }));
+    h.service.start();
+    // The download completes while the persisted DB's indicator write is still held.
+    for (let i = 0; i < 200 && h.published.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(written).toEqual([]);
+    releaseFirst();
+    await h.clock.settle();
+    await h.service.stop();
+    expect(h.published.map((d) => d.info.fetchedAt)).toEqual([DAY - 86_400_000, DAY]);
+    expect(written).toEqual([DAY - 86_400_000, DAY]);
+    done(h);
   });
 
   it('a corrupt persisted file is ignored with a warning; the download fills in', async () => {
