@@ -40,7 +40,7 @@ export interface OpenedFrame {
  */
 export function openFramesIndependently(stream: Buffer, key: Buffer, uuidText = TEST_UUID): OpenedFrame[] {
   const uuid = Buffer.from(uuidText.replace(/-/g, ''), 'hex');
-  const algo = { 16: 'aes-128-gcm', 24: 'aes-192-gcm', 32: 'aes-256-gcm' }[key.length as 16 | 24 | 32];
+  const algo = ({ 16: 'aes-128-gcm', 24: 'aes-192-gcm', 32: 'aes-256-gcm' } as const)[key.length as 16 | 24 | 32];
   if (!algo) throw new Error(`bad key length ${key.length}`);
   const frames: OpenedFrame[] = [];
   let off = 0;
