@@ -118,3 +118,29 @@ describeEs('Elasticsearch output on the embedded Elasticsearch', () => {
     expect(existsSync(join(dir, 'dead-letter.ndjson'))).toBe(false);
   });
 });
+
+describeEs('dead-letter file that cannot be written', () => {
+  it('logs once, counts, and keeps indexing the good documents', async () => {
+    const id = uniqueId();
+    const client = new Client({ node: ES_URL });
+    const index = `tftest-dlq-${id}`;
+    await es('PUT', `/${index}`, { mappings: { properties: { n: { type: 'long' } } } });
+    const metrics = new Metrics();
+    const { log, lines } = memoryLogger();
+    // A path below a regular file can never be created.
+    const writer = new BulkWriter(client, bulkConfig(index, '/dev/null/not-a-dir'), log, metrics);
+    writer.add(JSON.stringify({ n: 'x' }));
+    writer.add(JSON.stringify({ n: 1 }));
+    await writer.flush();
+    writer.add(JSON.stringify({ n: 'y' }));
+    writer.add(JSON.stringify({ n: 2 }));
+    await writer.stop();
+    await es('POST', `/${index}/_refresh`);
+    expect((await es('GET', `/${index}/_count`)).json.count).toBe(2);
+    expect(metrics.get('output_dead_letter', { output: 'elasticsearch' })).toBe(2);
+    expect(metrics.get('output_dead_letter_write_errors', { output: 'elasticsearch' })).toBe(2);
+    expect(lines.filter((l) => l.includes('cannot write the dead-letter file'))).toHaveLength(1);
+    await es('DELETE', `/${index}`);
+    await client.close();
+  });
+});

@@ -53,6 +53,7 @@ export class BulkWriter {
   private readonly pool: Buffer[] = [];
   private idleWaiters: Array<() => void> = [];
   private deadLetter: WriteStream | null = null;
+  private deadLetterBroken = false;
   private stopped = false;
   private readonly bufSize: number;
 
@@ -258,12 +259,34 @@ export class BulkWriter {
   /** One line per rejected document: when, why, and the document itself, so it can be fixed and re-sent. */
   private writeDeadLetter(doc: string, status: number, reason: string): void {
     this.metrics.inc('output_dead_letter', { output: 'elasticsearch' });
-    if (!this.deadLetter) {
-      mkdirSync(dirname(this.cfg.deadLetterPath), { recursive: true });
-      this.deadLetter = createWriteStream(this.cfg.deadLetterPath, { flags: 'a' });
+    if (this.deadLetterBroken) {
+      this.metrics.inc('output_dead_letter_write_errors', { output: 'elasticsearch' });
+      return;
     }
-    this.deadLetter.write(
-      `{"ts":${Date.now()},"target":${JSON.stringify(this.cfg.target)},"status":${status},"reason":${JSON.stringify(reason)},"document":${doc}}\n`,
+    try {
+      if (!this.deadLetter) {
+        mkdirSync(dirname(this.cfg.deadLetterPath), { recursive: true });
+        const stream = createWriteStream(this.cfg.deadLetterPath, { flags: 'a' });
+        // An unwritable dead-letter file must cost the rejected documents, never the output itself.
+        stream.on('error', (err) => this.deadLetterFailed(err));
+        this.deadLetter = stream;
+      }
+      this.deadLetter.write(
+        `{"ts":${Date.now()},"target":${JSON.stringify(this.cfg.target)},"status":${status},"reason":${JSON.stringify(reason)},"document":${doc}}\n`,
+      );
+    } catch (err) {
+      this.deadLetterFailed(err as Error);
+    }
+  }
+
+  private deadLetterFailed(err: Error): void {
+    this.metrics.inc('output_dead_letter_write_errors', { output: 'elasticsearch' });
+    if (this.deadLetterBroken) return;
+    this.deadLetterBroken = true;
+    this.deadLetter = null;
+    this.log.error(
+      { path: this.cfg.deadLetterPath, error: err.message },
+      'cannot write the dead-letter file (EF_OUTPUT_ELASTICSEARCH_DEAD_LETTER_PATH); rejected documents are counted and dropped',
     );
   }
 
