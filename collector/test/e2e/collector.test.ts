@@ -130,3 +130,53 @@ describe('threatflow run with a bad configuration', () => {
     s.close();
   });
 });
+
+describeEs('threatflow run and Elasticsearch at startup', () => {
+  const esHost = new URL(process.env.TF_TEST_ES_URL ?? 'http://127.0.0.1:9200').host;
+
+  it('fails over to the next address when the first node is down', async () => {
+    const dead = await freeUdpPort(); // a TCP port nobody listens on (same number, other protocol)
+    const dataStream = `logs-threatflow.flows-failover${uniqueId()}`;
+    const c = await startCollectorProcess({
+      EF_OUTPUT_ELASTICSEARCH_ENABLE: 'true',
+      EF_OUTPUT_ELASTICSEARCH_ADDRESSES: `127.0.0.1:${dead},${esHost}`,
+      EF_OUTPUT_ELASTICSEARCH_DATA_STREAM: dataStream,
+      EF_OUTPUT_ELASTICSEARCH_INDEX_TEMPLATE_REPLICAS: '0',
+      EF_OUTPUT_ELASTICSEARCH_BATCH_DEADLINE: '200',
+    });
+    try {
+      await sendDatagrams(c.udpPort, readCaptureFile(sharedPath('goflow2', 'nfv5.pcap')).map((d) => d.payload));
+      await waitFor(async () => {
+        await es('POST', `/${dataStream}/_refresh`);
+        return (await es('GET', `/${dataStream}/_count`)).json?.count === 6;
+      });
+    } finally {
+      await c.stop();
+      await es('DELETE', `/_data_stream/${dataStream}`);
+    }
+  });
+
+  it('refuses to start when the default ingest pipeline does not exist, naming the variable', async () => {
+    requireBuiltCli();
+    const port = await freeUdpPort();
+    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EF_')));
+    const r = spawnSync(process.execPath, [CLI, 'run'], {
+      env: {
+        ...base,
+        EF_FLOW_SERVER_UDP_IP: '127.0.0.1',
+        EF_FLOW_SERVER_UDP_PORT: String(port),
+        EF_API_ENABLE: 'false',
+        EF_OUTPUT_ELASTICSEARCH_ENABLE: 'true',
+        EF_OUTPUT_ELASTICSEARCH_ADDRESSES: esHost,
+        EF_OUTPUT_ELASTICSEARCH_DATA_STREAM: `logs-threatflow.flows-nopipe${uniqueId()}`,
+        EF_OUTPUT_ELASTICSEARCH_INDEX_TEMPLATE_ENABLE: 'false',
+        EF_OUTPUT_ELASTICSEARCH_INDEX_TEMPLATE_PIPELINE_DEFAULT: `tf-missing-${uniqueId()}`,
+      },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.status).toBe(1);
+    // The reason is a field of a JSON log line, so its quotes arrive escaped.
+    expect(r.stderr).toMatch(/EF_OUTPUT_ELASTICSEARCH_INDEX_TEMPLATE_PIPELINE_DEFAULT names the ingest pipeline \\"tf-missing-[^"\\]+\\", which does not exist/);
+  });
+});

@@ -20,8 +20,9 @@ export interface ConnectionConfig {
 export function createClient(cfg: ConnectionConfig): Client {
   const scheme = cfg.tlsEnable ? 'https' : 'http';
   const opts: ClientOptions = {
-    // Our bulk writer retries with its own backoff and knows which items failed; the client must not also.
-    maxRetries: 0,
+    // Our bulk writer retries with its own backoff and knows which items failed; the client only moves on
+    // to the next node when one cannot be reached (so a list of addresses fails over).
+    maxRetries: Math.max(0, cfg.addresses.length - 1),
     requestTimeout: cfg.requestTimeoutMs ?? 30_000,
     // Compressing bodies costs ~5 µs per flow (PERFORMANCE.md §2): off, except for Cloud where it pays.
     compression: cfg.cloudId !== '',
