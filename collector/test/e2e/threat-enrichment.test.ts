@@ -34,6 +34,15 @@ const CASES: Array<{ name: string; run: (port: number) => Promise<unknown>; sflo
   { name: 'pmacct sFlow', run: (port) => runPmacct(TRAFFIC_PCAP, { protocol: 'sflow', port }), sflow: true },
 ];
 
+/** waitFor with a label and the collector's last lines in the error, so a timeout says which wait it was. */
+async function waitLabelled<T>(label: string, proc: CollectorProcess, fn: () => Promise<T | null | undefined | false>, ms: number): Promise<T> {
+  try {
+    return await waitFor(fn, ms);
+  } catch (err) {
+    throw new Error(`${label}: ${(err as Error).message}\n${proc.output().slice(-15).join('\n')}`);
+  }
+}
+
 describeEs('threat enrichment: live exporters -> threatflow run -> Elasticsearch', () => {
   const key = randomKey();
   let api: FakePassiveTotal;
@@ -66,7 +75,7 @@ describeEs('threat enrichment: live exporters -> threatflow run -> Elasticsearch
         });
         const proc = collector;
         // The DB downloads in the background after startup: wait for it before the flows.
-        await waitFor(async () => proc.output().some((l) => l.includes('RiskIQ Threats: DB successfully populated.')), 30_000);
+        await waitLabelled('threat DB loaded', proc, async () => proc.output().some((l) => l.includes('RiskIQ Threats: DB successfully populated.')), 30_000);
         const msgs = proc.output().filter((l) => l.startsWith('{')).map((l) => JSON.parse(l).msg as string);
         expect(msgs.filter((m) => m.startsWith('RiskIQ Threats:'))).toEqual([
           `RiskIQ Threats: Fetching Threat DB from enrichment API at ${api.url}`,
@@ -75,7 +84,7 @@ describeEs('threat enrichment: live exporters -> threatflow run -> Elasticsearch
         ]);
 
         await c.run(proc.udpPort);
-        const docs = await waitFor(async () => {
+        const docs = await waitLabelled('flow documents indexed', proc, async () => {
           await es('POST', `/${dataStream}/_refresh`);
           const r = await es('POST', `/${dataStream}/_search`, { size: 2000 });
           const hits = (r.json?.hits?.hits ?? []).map((h: any) => h._source);
@@ -118,7 +127,7 @@ describeEs('threat enrichment: live exporters -> threatflow run -> Elasticsearch
         expect(threatDocs.size).toBeGreaterThan(5);
 
         // The indicator index: the DB as ECS indicators, behind the alias.
-        const ind = await waitFor(async () => {
+        const ind = await waitLabelled('indicator index written', proc, async () => {
           await es('POST', `/${INDICATORS}/_refresh`);
           const r = await es('POST', `/${INDICATORS}/_search`, { size: 100 });
           return r.json?.hits?.total?.value === entries.length ? r.json.hits.hits.map((h: any) => h._source) : null;
@@ -163,7 +172,7 @@ describeEs('threat enrichment: live exporters -> threatflow run -> Elasticsearch
         const enrichments = [...threatDocs].reduce((n, d) => n + d.threat.enrichments.length, 0);
         const matchesOf = (m: Record<string, number>) =>
           Object.entries(m).filter(([k]) => k.startsWith('threatflow_threat_matches')).reduce((n, [, v]) => n + v, 0);
-        const m = await waitFor(async () => {
+        const m = await waitLabelled('match metrics', proc, async () => {
           const v = await proc.metrics();
           return matchesOf(v) >= enrichments ? v : null;
         }, 10_000);

@@ -221,7 +221,9 @@ describe('threat service', () => {
     it(`${name}: the documented failure lines, and the old DB stays in service`, async () => {
       api.behaviour = { kind: 'ok', body: BODIES.csv };
       const h = harness({ apiTimeoutSeconds: 1 });
-      expect(await h.service.refresh()).toBe(true);
+      const first = await h.service.refresh();
+      // On failure, show why (the lines say).
+      expect([first, first ? [] : msgs(h.lines)]).toEqual([true, []]);
       const good = h.service.current();
       h.lines.length = 0;
       api.behaviour = behaviour;
