@@ -13,6 +13,7 @@
  * workerData). From the TypeScript sources (tests under ts-jest) the worker registers a transpile-only
  * hook first, so tests do not depend on a built `dist/`.
  */
+import { isArrayBuffer } from 'node:util/types';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { buildFromColumns, type BuildMeta } from './build';
 import { BlocklistParseError, parseToColumns, type ParseOptions } from './parse';
@@ -78,7 +79,7 @@ export function buildInWorker(body: Buffer, meta: BuildMeta, options: ParseOptio
       reject(new Error(`threat DB build worker exited with code ${code} before answering`));
     });
     let bytes: Uint8Array = body;
-    const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer;
+    const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && isArrayBuffer(body.buffer);
     if (!own) bytes = new Uint8Array(body); // a view into a shared pool: copy what is ours
     const request: Request = { body: bytes, meta: { fetchedAt: meta.fetchedAt, source: meta.source }, options: { ...options } };
     try {

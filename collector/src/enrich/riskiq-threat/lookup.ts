@@ -33,6 +33,7 @@
  * full GCs (measured: a 64K-entry Map cache made random hits 3x slower). Junk input returns null, never
  * throws.
  */
+import { isSharedArrayBuffer } from 'node:util/types';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { parseIPv4, parseIPv6 } from '../ip-class';
 import { MASK4, MASK6, formatIPv4, formatIndicator4, formatIndicator6, type ThreatPayload } from './parse';
@@ -118,7 +119,8 @@ function checkShape(data: ThreatDbData): { meta: Uint32Array; v4: Family; v6: Fa
   }
   for (const name of TABLES) {
     const t = data.tables[name];
-    if (!(t instanceof SharedArrayBuffer)) throw new ThreatDbFormatError(`threat DB table ${name} missing`);
+    // isSharedArrayBuffer rather than instanceof: buffers from another realm (a vm context, e.g. jest) count.
+    if (!isSharedArrayBuffer(t)) throw new ThreatDbFormatError(`threat DB table ${name} missing`);
   }
   if (data.tables.meta.byteLength !== META.length * 4) throw new ThreatDbFormatError('threat DB meta table has the wrong size');
   const meta = new Uint32Array(data.tables.meta);
