@@ -88,7 +88,7 @@ describeEs('assets on a real Elasticsearch', () => {
     expect(typeOf('netflow.source_mac_address')).toBe('keyword');
     expect(typeOf('netflow.octet_delta_count')).toBe('long');
     expect(typeOf('netflow.ratio')).toBe('double');
-    expect(typeOf('netflow.enterprise.9.1')).toBe('keyword');
+    expect(typeOf('netflow.enterprise')).toBe('flattened');
     expect(typeOf('sflow.agent_address')).toBe('ip');
     expect(typeOf('threat.enrichments.indicator.ip')).toBe('ip');
     expect(typeOf('related.ip')).toBe('ip');

@@ -55,6 +55,7 @@ export type FieldMapping =
   | { type: 'long'; ignore_malformed?: boolean }
   | { type: 'double'; ignore_malformed?: boolean }
   | { type: 'boolean' }
+  | { type: 'flattened'; ignore_above?: number }
   | { type: 'keyword'; ignore_above?: number }
   | { type: 'date'; format: string }
   | ObjectMapping
@@ -227,7 +228,19 @@ export function flowsMappings(): FlowsMappings {
         server: sideThreat(),
       }),
       related: obj({ ip: ip() }),
-      netflow: { type: 'object', dynamic: true, properties: { exporter: exporter(), tcp_control_bits: long() } },
+      netflow: {
+        type: 'object',
+        dynamic: true,
+        properties: {
+          exporter: exporter(),
+          tcp_control_bits: long(),
+          // Elements the registry does not name (`enterprise.<pen>.<id>`, `unknown.<id>`) are one field
+          // each: any exporter (or anyone spoofing one) could otherwise add thousands of mapped fields and
+          // hit the field limit, after which every new document is rejected.
+          enterprise: { type: 'flattened', ignore_above: 1024 },
+          unknown: { type: 'flattened', ignore_above: 1024 },
+        },
+      },
       sflow: {
         type: 'object',
         dynamic: true,
@@ -271,7 +284,7 @@ export function flowsSettingsComponent(cfg: FlowsTemplateConfig, opts: FlowsTemp
     codec: cfg.codec,
     // netflow.* grows with every vendor element seen; the default limit (1000) would turn new elements
     // into rejected documents.
-    mapping: { total_fields: { limit: 5000 } },
+    mapping: { total_fields: { limit: 5000 }, ignore_malformed: true },
   };
   if (nonEmpty(cfg.pipelineDefault)) index.default_pipeline = cfg.pipelineDefault;
   if (nonEmpty(cfg.pipelineFinal)) index.final_pipeline = cfg.pipelineFinal;
@@ -372,6 +385,8 @@ export function resolveFlowsField(path: string, value?: unknown, mappings: Flows
       props = m.properties;
       continue;
     }
+    // Any key below a flattened field is indexed inside it as a keyword.
+    if (m.type === 'flattened') return { type: 'flattened', via: 'property', ...(nested ? { nested } : {}) };
     if (i !== parts.length - 1) return null; // a leaf in the middle of the path
     return { type: m.type, via: 'property', ...(nested ? { nested } : {}) };
   }
