@@ -97,6 +97,9 @@ export async function startCollector(
     for (const [k, v] of Object.entries(workerMetrics())) values[k] = (values[k] ?? 0) + v;
     const drops = readUdpRcvbufErrors();
     if (drops !== null && rcvbufAtStart !== null) values['udp_receive_buffer_errors'] = drops - rcvbufAtStart;
+    const mem = process.memoryUsage();
+    values['process_resident_memory_bytes'] = mem.rss;
+    values['process_heap_used_bytes'] = mem.heapUsed;
     return values;
   };
   const api = config.api.enabled

@@ -12,7 +12,38 @@ export interface ApiState {
   health(): { status: 'ok' | 'degraded'; detail: Record<string, unknown> };
 }
 
-const GAUGES = new Set(['udp_read_buffer_bytes', 'output_queue_batches', 'template_cache_size', 'uptime_seconds']);
+/** Metrics that go up and down; everything else is a counter (and gets `_total`). */
+const GAUGES = new Set([
+  'udp_read_buffer_bytes',
+  'output_queue_batches',
+  'template_cache_size',
+  'template_pending_sets',
+  'threat_db_size',
+  'threat_db_memory_size',
+  'threat_db_age_seconds',
+  'riskiq_queue_size',
+  'riskiq_connections',
+  'process_resident_memory_bytes',
+  'process_heap_used_bytes',
+  'uptime_seconds',
+]);
+
+/** One-line help for the metrics an operator looks at first. */
+const HELP: Record<string, string> = {
+  udp_datagrams_received: 'UDP datagrams received by the listeners',
+  datagrams: 'datagrams handed to a decoder, by protocol',
+  records: 'flow records decoded, by protocol',
+  decode_errors: 'malformed data skipped, by protocol and reason',
+  udp_receive_buffer_errors: 'datagrams the kernel dropped for a full receive buffer since start (all sockets)',
+  output_documents: 'documents accepted by an output',
+  output_dropped: 'documents an output dropped, by reason',
+  output_dead_letter: 'documents Elasticsearch rejected for their content (written to the dead-letter file)',
+  bulk_requests: 'bulk requests, by result',
+  bulk_retries: 'bulk requests retried',
+  template_cache_size: 'NetFlow v9/IPFIX templates held',
+  template_pending_sets: 'data sets waiting for their template',
+  process_resident_memory_bytes: 'resident memory of the collector process (all threads)',
+};
 
 export function prometheusText(values: Record<string, number>): string {
   const byName = new Map<string, string[]>();
@@ -22,7 +53,10 @@ export function prometheusText(values: Record<string, number>): string {
     const labels = brace < 0 ? '' : key.slice(brace);
     const gauge = GAUGES.has(base) || base.endsWith('_size');
     const name = `threatflow_${base.replace(/[^a-zA-Z0-9_]/g, '_')}${gauge ? '' : '_total'}`;
-    if (!byName.has(name)) byName.set(name, [`# TYPE ${name} ${gauge ? 'gauge' : 'counter'}`]);
+    if (!byName.has(name)) {
+      const head = HELP[base] ? [`# HELP ${name} ${HELP[base]}`] : [];
+      byName.set(name, [...head, `# TYPE ${name} ${gauge ? 'gauge' : 'counter'}`]);
+    }
     byName.get(name)!.push(`${name}${labels} ${v}`);
   }
   return [...byName.values()].map((l) => l.join('\n')).join('\n') + '\n';
