@@ -94,11 +94,13 @@ export async function startCollectorProcess(env: Record<string, string>): Promis
       return values;
     },
     async settledMetrics() {
-      let prev = JSON.stringify(await proc.metrics());
+      // Only counters settle; gauges such as memory or DB age move all the time.
+      const counters = (m: Record<string, number>) => JSON.stringify(Object.entries(m).filter(([k]) => /_total(\{|$)/.test(k)));
+      let prev = counters(await proc.metrics());
       for (let i = 0; i < 20; i++) {
         await new Promise((r) => setTimeout(r, 1200));
         const cur = await proc.metrics();
-        const text = JSON.stringify(cur);
+        const text = counters(cur);
         if (text === prev) return cur;
         prev = text;
       }
