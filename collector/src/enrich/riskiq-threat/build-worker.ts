@@ -13,6 +13,8 @@
  * workerData). From the TypeScript sources (tests under ts-jest) the worker registers a transpile-only
  * hook first, so tests do not depend on a built `dist/`.
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isArrayBuffer } from 'node:util/types';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { buildFromColumns, type BuildMeta } from './build';
@@ -92,17 +94,39 @@ export function buildInWorker(body: Buffer, meta: BuildMeta, options: ParseOptio
   });
 }
 
-/** Worker code when running from the TypeScript sources: transpile-only hook, then this module. */
+/**
+ * Worker code when running from the TypeScript sources: a transpile-only hook, then this module. The
+ * transpiled files are cached in the temp directory by path, size and mtime, so only the first worker of
+ * a test run pays for loading the TypeScript compiler (seconds on a busy machine).
+ */
 function tsBootstrap(): string {
   const ts = require.resolve('typescript');
+  const cacheDir = join(tmpdir(), 'threatflow-ts-worker-cache');
   return `
-    const ts = require(${JSON.stringify(ts)});
     const fs = require('node:fs');
+    const path = require('node:path');
+    const crypto = require('node:crypto');
+    const cacheDir = ${JSON.stringify(cacheDir)};
+    let ts = null;
     require.extensions['.ts'] = (m, filename) => {
-      const out = ts.transpileModule(fs.readFileSync(filename, 'utf8'), {
-        compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-        fileName: filename,
-      }).outputText;
+      const st = fs.statSync(filename);
+      const key = crypto.createHash('sha1').update(filename + ':' + st.size + ':' + st.mtimeMs).digest('hex');
+      const cached = path.join(cacheDir, key + '.js');
+      let out;
+      try {
+        out = fs.readFileSync(cached, 'utf8');
+      } catch {
+        ts = ts || require(${JSON.stringify(ts)});
+        out = ts.transpileModule(fs.readFileSync(filename, 'utf8'), {
+          compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+          fileName: filename,
+        }).outputText;
+        try {
+          fs.mkdirSync(cacheDir, { recursive: true });
+          fs.writeFileSync(cached + '.' + process.pid, out);
+          fs.renameSync(cached + '.' + process.pid, cached);
+        } catch {}
+      }
       m._compile(out, filename);
     };
     require(${JSON.stringify(__filename)});
