@@ -283,13 +283,11 @@ export function createNormalizer(cfg: NormalizerConfig): Normalizer {
     else if (src !== null || dst !== null) doc.related = { ip: [(src ?? dst) as string] };
 
     // netflow / sflow
-    const fields: EcsFlowFields = {
-      exporter:
-        rec.sysUptimeMs !== null
-          ? { address: rec.exporterAddress, version: EXPORTER_VERSION[rec.protocol], source_id: rec.sourceId, uptime_millis: rec.sysUptimeMs }
-          : { address: rec.exporterAddress, version: EXPORTER_VERSION[rec.protocol], source_id: rec.sourceId },
-    };
-    copyFields(rec.fields, fields);
+    const exporter =
+      rec.sysUptimeMs !== null
+        ? { address: rec.exporterAddress, version: EXPORTER_VERSION[rec.protocol], source_id: rec.sourceId, uptime_millis: rec.sysUptimeMs }
+        : { address: rec.exporterAddress, version: EXPORTER_VERSION[rec.protocol], source_id: rec.sourceId };
+    const fields = flowFields(exporter, rec.fields);
     if (rec.tcpFlags !== null) fields.tcp_control_bits = rec.tcpFlags;
     if (rec.protocol === 'sflow5') {
       fields.sampling_rate = rate;
@@ -345,6 +343,27 @@ function iface(id: number | null, name: string | null): EcsInterface | null {
 
 /** Keys the collector writes itself; a decoded element of the same name is not copied over them. */
 const RESERVED = new Set(['exporter', 'sampling_rate']);
+
+/**
+ * `netflow.*` / `sflow.*`: `exporter` first, then the decoded elements in decoder order.
+ *
+ * Fast path: when no element needs special handling (null/undefined value, dotted name, reserved name),
+ * an object spread. V8 clones the source's hidden class for it, so the result stays a fast-mode object;
+ * adding ~23 keys one by one (copyFields) turned it into a dictionary-mode object, which made both the
+ * copy and JSON.stringify of the document slow (measured on 23 fields: copy 1.5 -> 0.6 µs, copy +
+ * stringify + Buffer write 4.2 -> 2.3 µs). Both paths give the same keys in the same order.
+ */
+function flowFields(exporter: EcsFlowFields['exporter'], from: Record<string, FieldValue>): EcsFlowFields {
+  for (const key in from) {
+    const value = from[key];
+    if (value === undefined || value === null || key.indexOf('.') >= 0 || key === 'exporter' || key === 'sampling_rate') {
+      const to: EcsFlowFields = { exporter };
+      copyFields(from, to);
+      return to;
+    }
+  }
+  return { exporter, ...from };
+}
 
 function copyFields(from: Record<string, FieldValue>, to: EcsFlowFields): void {
   for (const key in from) {
