@@ -139,7 +139,7 @@ function parseEntry(text: string): Parsed | string {
   const a = text.slice(0, dash).trim();
   const b = text.slice(dash + 1).trim();
   if (a.includes('/') || b.includes('/')) return 'a range is two addresses, not CIDRs';
-  if (!parseIndicatorText(a)) return `range start "${a}" is not an IP address`;
+  if (!parseIndicatorText(a)) return 'not an IP address, CIDR or range';
   const ra = rangeOfParsed();
   if (!parseIndicatorText(b)) return `range end "${b}" is not an IP address`;
   const rb = rangeOfParsed();
