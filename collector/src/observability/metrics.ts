@@ -11,6 +11,15 @@ export type Labels = Record<string, string>;
 
 function key(name: string, labels?: Labels): string {
   if (!labels) return name;
+  // One label (the common case on the hot path): no arrays, no sort.
+  let only: string | null = null;
+  let count = 0;
+  for (const k in labels) {
+    only = k;
+    if (++count > 1) break;
+  }
+  if (count === 0) return name;
+  if (count === 1) return name + '{' + only + '="' + labels[only as string] + '"}';
   const names = Object.keys(labels).sort();
   if (names.length === 0) return name;
   return `${name}{${names.map((k) => `${k}="${labels[k]}"`).join(',')}}`;

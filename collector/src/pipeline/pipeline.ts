@@ -18,6 +18,8 @@ import { createDecoders, type DecoderOptions, type DatagramDecoder } from './dec
 import { serializeDocument, type EcsDocument } from './ecs';
 import { createNormalizer, type NormalizerConfig } from './normalize';
 
+const PROTOCOLS: readonly FlowProtocol[] = ['netflow5', 'netflow9', 'ipfix', 'sflow5'];
+
 /** Adds fields to a finished document from read-only tables (threat DB, ...); must not throw. */
 export interface Enricher {
   readonly name: string;
@@ -41,6 +43,8 @@ export class Pipeline {
   private readonly limiter = new BurstLimiter(10, 60_000);
   private readonly emit: (rec: FlowRecord) => void;
   private collectedMs = 0;
+  /** Records emitted by the datagram being decoded, by protocol. */
+  private readonly recordCounts: Record<FlowProtocol, number> = { netflow5: 0, netflow9: 0, ipfix: 0, sflow5: 0 };
 
   constructor(private readonly opts: PipelineOptions) {
     this.decoders = createDecoders(opts.decode, opts.metrics);
@@ -65,8 +69,8 @@ export class Pipeline {
       m.error('protocol_disabled', exporter.address, protocol, 'decoding of this protocol is disabled');
       return 0;
     }
-    const before = m.get('records', { protocol });
     this.collectedMs = (this.opts.now ?? Date.now)();
+    const counts = this.recordCounts;
     try {
       decoder.decode(buf, exporter, this.emit);
     } catch (err) {
@@ -79,11 +83,20 @@ export class Pipeline {
         if (allowed >= 0) this.opts.log.error({ err, exporter: exporter.address, protocol }, 'internal error while decoding a datagram');
       }
     }
-    return m.get('records', { protocol }) - before;
+    // Records are counted here, once per datagram and protocol, not once per record (a metric key is
+    // built from its labels on every increment).
+    const n = counts[protocol];
+    if (counts.netflow5 + counts.netflow9 + counts.ipfix + counts.sflow5 !== n) {
+      // Records of another protocol (not expected from today's decoders): count them under theirs.
+      for (const p of PROTOCOLS) if (p !== protocol && counts[p] > 0) m.inc('records', { protocol: p }, counts[p]);
+    }
+    if (n > 0) m.inc('records', { protocol }, n);
+    counts.netflow5 = counts.netflow9 = counts.ipfix = counts.sflow5 = 0;
+    return n;
   }
 
   private handleRecord(rec: FlowRecord): void {
-    this.opts.metrics.inc('records', { protocol: rec.protocol });
+    this.recordCounts[rec.protocol]++;
     const doc = this.normalizer.toDocument(rec, this.collectedMs);
     for (const e of this.opts.enrichers) e.enrich(doc, rec);
     const line = serializeDocument(doc);

@@ -91,6 +91,9 @@ class FieldsCheck implements Enricher {
 class Capture implements Output {
   readonly name = 'capture';
   docs: Array<{ doc: EcsDocument; line: string }> = [];
+  metrics = new Metrics();
+  /** Sum of handleDatagram's return values. */
+  returned = 0;
   async start(): Promise<void> {}
   write(doc: EcsDocument, line: string): void {
     this.docs.push({ doc, line });
@@ -101,8 +104,8 @@ class Capture implements Output {
 
 function run(files: string[], enriched: boolean, check?: FieldsCheck): Capture {
   const config = loadConfig({}).config;
-  const metrics = new Metrics();
   const out = new Capture();
+  const metrics = out.metrics;
   let threatDb: ThreatDbRef | undefined;
   if (enriched) {
     threatDb = new ThreatDbRef();
@@ -127,7 +130,7 @@ function run(files: string[], enriched: boolean, check?: FieldsCheck): Capture {
     }
     for (const d of dgs) {
       clock = Math.floor(d.timeMs);
-      pipeline.handleDatagram(d.payload, { address: d.srcAddr, port: d.srcPort, receivedMs: clock });
+      out.returned += pipeline.handleDatagram(d.payload, { address: d.srcAddr, port: d.srcPort, receivedMs: clock });
     }
   }
   return out;
@@ -144,6 +147,13 @@ describe('per-record output', () => {
       const out = run(FILES, enriched, check);
       expect(check.mismatches).toEqual([]);
       expect(check.checked).toBe(out.docs.length);
+      // Records are counted once per datagram now: the totals must still match.
+      expect(out.metrics.sum('records')).toBe(out.docs.length);
+      expect(out.returned).toBe(out.docs.length);
+      for (const p of ['netflow5', 'netflow9', 'ipfix', 'sflow5']) {
+        const docs = out.docs.filter(({ doc }) => (p === 'sflow5' ? doc.sflow !== undefined : doc.netflow?.exporter.version === { netflow5: 5, netflow9: 9, ipfix: 10 }[p]));
+        expect(out.metrics.get('records', { protocol: p })).toBe(docs.length);
+      }
       expect(out.docs.length).toBeGreaterThan(1000);
       const protocols = new Set<string>();
       let threat = 0;
