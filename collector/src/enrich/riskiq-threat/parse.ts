@@ -322,29 +322,73 @@ export function formatIPv4(n: number): string {
   return OCTETS[n >>> 24] + '.' + OCTETS[(n >>> 16) & 255] + '.' + OCTETS[(n >>> 8) & 255] + '.' + OCTETS[n & 255];
 }
 
+const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16));
+const HEX_BYTE2: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Lower-case hex of a 16-bit group without leading zeros (two table lookups, no number formatting). */
+function hexGroup(g: number): string {
+  const hi = g >>> 8;
+  return hi === 0 ? HEX_BYTE[g] : HEX_BYTE[hi] + HEX_BYTE2[g & 255];
+}
+
 /** RFC 5952 text of an IPv6 address given as four network-order words. */
 export function formatIPv6(w0: number, w1: number, w2: number, w3: number): string {
-  const g = [w0 >>> 16, w0 & 0xffff, w1 >>> 16, w1 & 0xffff, w2 >>> 16, w2 & 0xffff, w3 >>> 16, w3 & 0xffff];
+  const g0 = w0 >>> 16;
+  const g1 = w0 & 0xffff;
+  const g2 = w1 >>> 16;
+  const g3 = w1 & 0xffff;
+  const g4 = w2 >>> 16;
+  const g5 = w2 & 0xffff;
+  const g6 = w3 >>> 16;
+  const g7 = w3 & 0xffff;
   // Longest run of at least two zero groups, the first one on a tie.
   let bestAt = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
+  let runAt = -1;
+  for (let i = 0; i <= 8; i++) {
+    const zero = i < 8 && groupAt(i, g0, g1, g2, g3, g4, g5, g6, g7) === 0;
+    if (zero) {
+      if (runAt < 0) runAt = i;
+    } else if (runAt >= 0) {
+      if (i - runAt > bestLen) {
+        bestAt = runAt;
+        bestLen = i - runAt;
+      }
+      runAt = -1;
+    }
+  }
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestAt) {
+      out += i === 0 ? '::' : ':';
+      i += bestLen - 1;
       continue;
     }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestAt = i;
-      bestLen = j - i;
-    }
-    i = j;
+    out += hexGroup(groupAt(i, g0, g1, g2, g3, g4, g5, g6, g7));
+    if (i < 7) out += ':';
   }
-  if (bestAt < 0) return g.map((x) => x.toString(16)).join(':');
-  const head = g.slice(0, bestAt).map((x) => x.toString(16)).join(':');
-  const tail = g.slice(bestAt + bestLen).map((x) => x.toString(16)).join(':');
-  return `${head}::${tail}`;
+  return out;
+}
+
+function groupAt(i: number, g0: number, g1: number, g2: number, g3: number, g4: number, g5: number, g6: number, g7: number): number {
+  switch (i) {
+    case 0:
+      return g0;
+    case 1:
+      return g1;
+    case 2:
+      return g2;
+    case 3:
+      return g3;
+    case 4:
+      return g4;
+    case 5:
+      return g5;
+    case 6:
+      return g6;
+    default:
+      return g7;
+  }
 }
 
 /** `1.2.3.4` for a host, `1.2.3.0/24` for a network: the indicator text of an entry. */
