@@ -25,7 +25,7 @@
  * Hot path (STYLE.md §8): called once per flow by the output's `write()`. Classification parses the text
  * without allocating (ip-class.ts); the line is built by string concatenation from values whose text is
  * known to need no JSON escaping (checked, not assumed), which is cheaper than an object plus
- * `JSON.stringify` for 11 fixed keys.
+ * `JSON.stringify` for 11 fixed keys (~0.3 µs against ~1.2 µs per record, bench/riskiq.mjs).
  */
 import { createIpClassifier, parseIPv6, type IpClassifier } from '../../enrich/ip-class';
 import type { EcsDocument, EcsEndpoint } from '../../pipeline/ecs';
@@ -119,6 +119,20 @@ export function embedsNonPublicIPv4(ip: string, classifier: IpClassifier, scratc
   return classifier.isPrivateIPv4(v4);
 }
 
+const PAD = ['', '0', '00', '000', '0000', '00000', '000000'];
+
+/**
+ * Decimal text of a number, as JSON writes it. Integers of 10 to 15 digits (epoch milliseconds, large
+ * counters) are written as two small integers: V8 formats those from a cache in ~20 ns, whereas a
+ * 13-digit heap number takes ~200-400 ns, twice per record (measured with bench/riskiq.mjs).
+ */
+export function numberText(n: number): string {
+  if (n < 1e9 || n >= 1e15 || n !== Math.floor(n)) return '' + n;
+  const hi = Math.floor(n / 1e6);
+  const lo = '' + (n - hi * 1e6);
+  return hi + PAD[6 - lo.length] + lo;
+}
+
 function finiteOr(v: number | undefined, dflt: number): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : dflt;
 }
@@ -165,13 +179,13 @@ export function createRecordBuilder(privateCidrs: readonly string[] = []): Recor
       const dstPort = dstIp === null ? null : portOrNull(doc.destination!.port);
       return (
         '{"start":' +
-        start +
+        numberText(start) +
         ',"end":' +
-        end +
+        numberText(end) +
         ',"bytes":' +
-        finiteOr(net.bytes, 0) +
+        numberText(finiteOr(net.bytes, 0)) +
         ',"packets":' +
-        finiteOr(net.packets, 0) +
+        numberText(finiteOr(net.packets, 0)) +
         ',"src_ip":"' +
         (srcIp ?? '') +
         '","src_port":' +

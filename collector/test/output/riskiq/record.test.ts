@@ -184,3 +184,12 @@ describe('RiskIQ record: fail closed', () => {
     expect(rec).toEqual({ start: 0, end: 0, bytes: 0, packets: 0, src_ip: '8.8.8.8', src_port: null, dst_ip: '', dst_port: null, tcp_flags: 0, protocol: null, community_id: '' });
   });
 });
+
+describe('numberText', () => {
+  it('writes numbers exactly as JSON does', () => {
+    const { numberText } = require('../../../src/output/riskiq/record') as typeof import('../../../src/output/riskiq/record');
+    const cases = [0, 1, 999_999_999, 1e9, 1_000_000_001, 1_767_225_600_000, 1_767_225_600_007, 1_767_225_000_001, 999_999_999_999_999, 1e15, 2 ** 53 - 1, 1.5, -1, 1e21, 123_456_789_012];
+    for (let i = 0; i < 10_000; i++) cases.push(Math.floor(Math.random() * 10 ** Math.floor(Math.random() * 16)));
+    for (const n of cases) expect([n, numberText(n)]).toEqual([n, JSON.stringify(n)]);
+  });
+});
