@@ -403,28 +403,29 @@ export class ThreatDb implements ThreatLookup {
       const m = this.record4(i);
       yield entryOf(m, 4, formatIPv4(net));
     }
-    const k = this.k6;
-    const open: bigint[] = [];
-    const openEnd: bigint[] = [];
+    // IPv6: the same with 128-bit keys as words; the stack holds each open entry's first record.
+    const open: number[] = [];
     const total6 = this.l6.length;
     for (let i = 0; i < total6; i++) {
-      const len = this.l6[i];
-      const start = (BigInt(k[i * 4]) << 96n) | (BigInt(k[i * 4 + 1]) << 64n) | (BigInt(k[i * 4 + 2]) << 32n) | BigInt(k[i * 4 + 3]);
-      const host = (1n << BigInt(128 - len)) - 1n;
-      const net = start & ~host;
       if (i < this.n6) {
-        while (open.length > 0 && openEnd[openEnd.length - 1] < start) {
-          open.pop();
-          openEnd.pop();
-        }
-        if (open.length > 0 && open[open.length - 1] === net && openEnd[openEnd.length - 1] === (net | host)) continue;
-        open.push(net);
-        openEnd.push(net | host);
+        // Pop entries that end before this segment starts: (start ^ open net) & open mask != 0.
+        while (open.length > 0 && !this.sameNetwork6(open[open.length - 1], i)) open.pop();
+        const top = open.length > 0 ? open[open.length - 1] : -1;
+        if (top >= 0 && this.l6[top] === this.l6[i] && this.sameNetwork6(i, top)) continue;
+        open.push(i);
       }
       const m = this.record6(i);
       const slash = m.indicator.indexOf('/');
       yield entryOf(m, 6, slash < 0 ? m.indicator : m.indicator.slice(0, slash));
     }
+  }
+
+  /** True when the start of IPv6 record b lies in the network of record a (a's prefix length). */
+  private sameNetwork6(a: number, b: number): boolean {
+    const k = this.k6;
+    const l = this.l6[a] * 4;
+    for (let w = 0; w < 4; w++) if (((k[a * 4 + w] ^ k[b * 4 + w]) & MASK6[l + w]) !== 0) return false;
+    return true;
   }
 }
 
