@@ -41,17 +41,39 @@ async function main(): Promise<void> {
     pipeline.tick(Date.now());
     send('metrics');
   }, input.metricsIntervalMs ?? 1000);
+  // Batches are decoded one per event-loop turn: a port delivers every queued message in one go, and
+  // decoding them back to back kept the outputs' HTTP responses and timers waiting until the backlog was
+  // gone (at 50k flows/s the bulk queue overflowed meanwhile). setImmediate runs after the poll phase, so
+  // responses and timers get their turn between two batches.
+  const pending: ArrayBuffer[] = [];
+  let scheduled = false;
+  const onDatagram = (payload: Buffer, address: string, p: number, receivedMs: number): void => {
+    pipeline.handleDatagram(payload, { address, port: p, receivedMs });
+  };
+  const processNext = (): void => {
+    scheduled = false;
+    const ab = pending.shift();
+    if (ab !== undefined) readBatch(ab, onDatagram);
+    if (pending.length > 0) {
+      scheduled = true;
+      setImmediate(processNext);
+    }
+  };
   port.on('message', (msg: { type: 'batch'; data: ArrayBuffer } | { type: 'threat_db'; data: ThreatDbData } | { type: 'stop' }) => {
     if (msg.type === 'threat_db') {
       // A new threat DB from the main thread (its tables are shared memory): one reference assignment, so
       // the next flow is enriched with it and none sees a half-built DB.
       threadThreatDb.set(ThreatDb.fromData(msg.data));
     } else if (msg.type === 'batch') {
-      readBatch(msg.data, (payload, address, p, receivedMs) => {
-        pipeline.handleDatagram(payload, { address, port: p, receivedMs });
-      });
+      pending.push(msg.data);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(processNext);
+      }
     } else if (msg.type === 'stop') {
       clearInterval(timer);
+      // Everything received before the stop is decoded before the outputs flush.
+      while (pending.length > 0) readBatch(pending.shift()!, onDatagram);
       void (async () => {
         await pipeline.stop();
         send('stopped');
