@@ -192,7 +192,8 @@ describeEs('RiskIQ export faults: the collector keeps indexing, reconnects, coun
     expect(m(v, 'riskiq_queue_size')).toBe(QUEUE_MAX);
     expect(m(v, 'output_dropped_total', 'reason="queue_full"')).toBe(pub - QUEUE_MAX);
     expect(m(v, 'riskiq_reconnects_total')).toBeGreaterThanOrEqual(2);
-    expect(m(v, 'riskiq_connections_total')).toBe(0);
+    expect(m(v, 'riskiq_connects_total')).toBe(0);
+    expect(m(v, 'riskiq_connections')).toBe(0);
     expect(collector.output().some((l) => l.includes('RiskIQ receiver unreachable, retrying') && l.includes('ECONNREFUSED'))).toBe(true);
   }, 120_000);
 
@@ -210,7 +211,8 @@ describeEs('RiskIQ export faults: the collector keeps indexing, reconnects, coun
     expect([...ids(sink.records(), 2)].sort()).toEqual(want.sort());
     expect(sink.records()).toHaveLength(QUEUE_MAX + want.length);
     const v = await metrics();
-    expect(m(v, 'riskiq_connections_total')).toBe(1);
+    expect(m(v, 'riskiq_connects_total')).toBe(1);
+    expect(m(v, 'riskiq_connections')).toBe(1);
     expect(m(v, 'riskiq_queue_size')).toBe(0);
   }, 120_000);
 
@@ -231,7 +233,7 @@ describeEs('RiskIQ export faults: the collector keeps indexing, reconnects, coun
       return last.every((id) => got.has(id));
     }, 45_000, 100);
     const v = await metrics();
-    expect(m(v, 'riskiq_connections_total')).toBe(2);
+    expect(m(v, 'riskiq_connects_total')).toBe(2);
     expect(m(v, 'riskiq_disconnects_total')).toBe(1);
     expect(m(v, 'riskiq_reconnects_total')).toBeGreaterThan(0);
     expect(collector.output().some((l) => l.includes('reconnected to the RiskIQ receiver'))).toBe(true);
@@ -246,7 +248,7 @@ describeEs('RiskIQ export faults: the collector keeps indexing, reconnects, coun
     sink = await startSinkProcess({ port, key: KEYS[128] });
     sink.kill('SIGSTOP');
     // The kernel completes the handshake for a stopped process: the collector reconnects all the same.
-    await waitFor(async () => m(await collector.metrics(), 'riskiq_connections_total') === 3, 45_000, 200);
+    await waitFor(async () => m(await collector.metrics(), 'riskiq_connects_total') === 3, 45_000, 200);
     const before = await metrics();
     const dropped0 = m(before, 'output_dropped_total', 'output="riskiq"');
     const rss0 = rssBytes(collector.child.pid!)!;
@@ -297,7 +299,7 @@ describeEs('RiskIQ export faults: the collector keeps indexing, reconnects, coun
     expect([...ids(sink!.records(), 5)].sort()).toEqual(want.sort());
     expect(sink!.logs().filter((l) => l.msg === 'bad frame' || l.msg === 'bad record')).toEqual([]);
     const v = await metrics();
-    expect(m(v, 'riskiq_connections_total')).toBe(3);
+    expect(m(v, 'riskiq_connects_total')).toBe(3);
     expect(m(v, 'riskiq_disconnects_total', 'reason="stalled"')).toBe(0);
   }, 120_000);
 });

@@ -163,7 +163,8 @@ describeEs('live exporters -> threatflow run -> Elasticsearch + RiskIQ sink', ()
         const m = await collector.metrics();
         expect(metricSum(m, 'threatflow_riskiq_records_skipped_total')).toBe(wantDocs - wantRecords);
         expect(metricSum(m, 'threatflow_output_dropped_total', 'riskiq')).toBe(0);
-        expect(metricSum(m, 'threatflow_riskiq_connections_total')).toBe(1);
+        expect(metricSum(m, 'threatflow_riskiq_connects_total')).toBe(1);
+        expect(metricSum(m, 'threatflow_riskiq_connections')).toBe(1);
         expect(sink.logs().filter((l) => l.msg === 'bad frame' || l.msg === 'bad record')).toEqual([]);
       } finally {
         if (collector) await collector.stop();

@@ -23,10 +23,11 @@
  *
  * Metrics (worker totals, summed by the receiver thread): `riskiq_records_skipped{reason="no_public_side"}`,
  * `riskiq_records_queued`, `riskiq_records_sent`,
- * `riskiq_frames_sent`, `riskiq_bytes_sent`, `riskiq_connections` (successful connects),
+ * `riskiq_frames_sent`, `riskiq_bytes_sent`, `riskiq_connects` (successful connects),
  * `riskiq_reconnects` (connection attempts after a failure or loss), `riskiq_disconnects{reason}`,
  * `output_dropped{output="riskiq",reason}` (queue_full, connection_lost, stopped, encode_error) and the
- * gauge `riskiq_queue_size` (lines waiting, in the queue or in frames not yet sent).
+ * gauges `riskiq_queue_size` (lines waiting, in the queue or in frames not yet sent) and `riskiq_connections`
+ * (open connections: 0 or 1 per worker).
  */
 import net from 'node:net';
 import tls from 'node:tls';
@@ -84,7 +85,8 @@ export interface TransportStats {
   recordsSent: number;
   framesSent: number;
   bytesSent: number;
-  connections: number;
+  /** Successful connects since start. */
+  connects: number;
   reconnects: number;
   dropped: Record<DropReason, number>;
   disconnects: Record<DisconnectReason, number>;
@@ -126,7 +128,7 @@ export class RiskiqTransport {
     recordsSent: 0,
     framesSent: 0,
     bytesSent: 0,
-    connections: 0,
+    connects: 0,
     reconnects: 0,
     dropped: { queue_full: 0, connection_lost: 0, stopped: 0, encode_error: 0 },
     disconnects: { closed: 0, error: 0, stalled: 0, connect_timeout: 0 },
@@ -272,11 +274,12 @@ export class RiskiqTransport {
     sock.setKeepAlive(true, 30_000);
     this.connected = true;
     this.connectedAt = Date.now();
-    this.s.connections++;
+    this.s.connects++;
     const fields = { host: this.opts.host, port: this.opts.port, tls: this.opts.tls !== false };
     if (!this.everConnected) this.log.info(fields, 'connected to the RiskIQ receiver');
     else this.log.info({ ...fields, down_ms: Date.now() - this.downSince, queued: this.waiting() }, 'reconnected to the RiskIQ receiver');
     this.everConnected = true;
+    this.publish();
     this.pump();
   }
 
@@ -290,6 +293,7 @@ export class RiskiqTransport {
     // Frames the kernel never took go out again on the next connection, in order.
     for (const f of this.pending) this.retryFrame(f);
     this.pending.clear();
+    this.publish();
     if (this.stopped) return;
     if (wasConnected) {
       const reason: DisconnectReason = this.stalled ? 'stalled' : this.lastError ? 'error' : 'closed';
@@ -425,7 +429,8 @@ export class RiskiqTransport {
     m.set('riskiq_records_sent', s.recordsSent);
     m.set('riskiq_frames_sent', s.framesSent);
     m.set('riskiq_bytes_sent', s.bytesSent);
-    m.set('riskiq_connections', s.connections);
+    m.set('riskiq_connects', s.connects);
+    m.set('riskiq_connections', this.connected ? 1 : 0);
     m.set('riskiq_reconnects', s.reconnects);
     for (const r of Object.keys(s.disconnects) as DisconnectReason[]) m.set('riskiq_disconnects', s.disconnects[r], { reason: r });
     for (const r of Object.keys(s.dropped) as DropReason[]) {

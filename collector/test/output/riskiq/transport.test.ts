@@ -115,6 +115,7 @@ describe('RiskiqTransport', () => {
     expect(seq(openFramesIndependently(rx.bytes(), KEY).flatMap((f) => f.lines))).toEqual(Array.from({ length: 100 }, (_, i) => 150 + i));
     t.publish();
     expect(metrics.get('output_dropped', { output: 'riskiq', reason: 'queue_full' })).toBe(150);
+    expect(metrics.get('riskiq_connects')).toBe(1);
     expect(metrics.get('riskiq_connections')).toBe(1);
     const logs = lines.map((l) => JSON.parse(l));
     expect(logs.some((l) => l.msg === 'RiskIQ receiver unreachable, retrying' && /ECONNREFUSED/.test(l.error))).toBe(true);
@@ -157,11 +158,12 @@ describe('RiskiqTransport', () => {
     await until(() => out2.length === 50, 10_000, 'records after the restart');
     expect(seq(out2)).toEqual(Array.from({ length: 50 }, (_, i) => 100 + i));
     const s = t.stats();
-    expect(s.connections).toBe(2);
+    expect(s.connects).toBe(2);
     expect(s.reconnects).toBeGreaterThanOrEqual(1);
     expect(s.disconnects.closed + s.disconnects.error).toBe(1);
     t.publish();
-    expect(metrics.get('riskiq_connections')).toBe(2);
+    expect(metrics.get('riskiq_connects')).toBe(2);
+    expect(metrics.get('riskiq_connections')).toBe(1);
   });
 
   it('receiver that stops reading: enqueue stays fast, the queue stays bounded, the stall is detected and the connection reopened', async () => {
@@ -184,7 +186,7 @@ describe('RiskiqTransport', () => {
     // 5,000 enqueues never take long, whatever the receiver does (generous bound for a loaded CI box).
     expect(slowest).toBeLessThan(250);
     await until(() => t.stats().disconnects.stalled >= 1, 10_000, 'stall detection');
-    await until(() => t.stats().connections >= 2, 10_000, 'a new connection');
+    await until(() => t.stats().connects >= 2, 10_000, 'a new connection');
     const s = t.stats();
     expect(s.dropped.queue_full).toBeGreaterThan(0);
     t.publish();
