@@ -8,6 +8,10 @@
  * All files share one pipeline, so templates from one file decode data in the next
  * (`threatflow decode templates.pcap data.pcap`).
  *
+ * A capture cut short, IP fragments (not reassembled) and frames of an unsupported link type are reported
+ * on stderr as warnings naming the file; the exit code stays 0 and the packets that could be read are
+ * decoded. A file that is not a capture at all is an error naming the file (exit 1).
+ *
  * `--threat-db FILE` enriches offline with a threat DB: FILE is a blocklist body in any format the
  * collector accepts from the API (DESIGN.md §5) or the DB the collector persisted
  * (EF_PROCESSOR_ENRICH_IPADDR_RISKIQ_THREAT_CACHE_PATH).
@@ -36,7 +40,7 @@ export function decodeCaptures(
   files: string[],
   config: Config,
   onLines?: (lines: string[]) => void,
-  opts: { threatDb?: ThreatLookup } = {},
+  opts: { threatDb?: ThreatLookup; onWarning?: (message: string) => void } = {},
 ): DecodeResult {
   const metrics = new Metrics();
   let threatDb: ThreatDbRef | undefined;
@@ -59,7 +63,7 @@ export function decodeCaptures(
   const all: string[] = [];
   let datagrams = 0;
   for (const file of files) {
-    for (const d of readCaptureFile(file)) {
+    for (const d of readCaptureFile(file, opts.onWarning)) {
       clock = Math.floor(d.timeMs);
       pipeline.handleDatagram(d.payload, { address: d.srcAddr, port: d.srcPort, receivedMs: clock });
       datagrams++;
@@ -81,7 +85,7 @@ export function register(program: Command): void {
     .command('decode')
     .description('decode flow exports from pcap/pcapng files and print ECS documents as NDJSON')
     .argument('<file...>', 'capture files (pcap or pcapng, optionally gzip-compressed), decoded in order')
-    .option('--quiet', 'no summary on stderr')
+    .option('--quiet', 'no summary on stderr (warnings about the captures still print)')
     .option('--threat-db <file>', 'enrich with this threat DB: a blocklist file (JSON, NDJSON, CSV, text, gzip) or the persisted DB')
     .action((files: string[], o: { quiet?: boolean; threatDb?: string }) => {
       let config: Config;
@@ -111,7 +115,12 @@ export function register(program: Command): void {
           records += lines.length;
           process.stdout.write(lines.join('\n') + '\n');
         },
-        threatDb ? { threatDb } : {},
+        {
+          ...(threatDb ? { threatDb } : {}),
+          // Warnings (capture cut short, fragments, unsupported link type) print even with --quiet; they do not
+          // change the exit code: the packets that could be read were decoded, as tshark does.
+          onWarning: (w) => process.stderr.write(`threatflow: warning: ${w}\n`),
+        },
       );
       if (!o.quiet) {
         const m = res.metrics.snapshot();

@@ -9,7 +9,7 @@ import dgram from 'node:dgram';
 import { join } from 'node:path';
 import { readCaptureFile } from '../../src/capture/pcap';
 import { CLI, requireBuiltCli, sendDatagrams, startCollectorProcess } from '../helpers/collector';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { CAPTURES_DIR, writeUdpPcap } from '../helpers/exporters';
 import { waitFor } from '../helpers/es';
@@ -53,6 +53,27 @@ describe('threatflow decode', () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/not a pcap or pcapng file/);
   });
+
+  it('warns about a capture cut short but decodes the packets before it, and exits 0', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tf-decode-'));
+    const half = join(dir, 'half.pcap');
+    const data = readFileSync(sflow);
+    writeFileSync(half, data.subarray(0, Math.floor(data.length / 2)));
+    const r = decode(half);
+    expect(r.status).toBe(0);
+    expect(r.stdout.toString('utf8').split('\n').filter(Boolean).length).toBeGreaterThan(0);
+    // --quiet drops the summary, not the warning.
+    expect(r.stderr.toString('utf8')).toMatch(new RegExp(`^threatflow: warning: capture ${half.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is cut short after \\d+ packets`, 'm'));
+  });
+
+  it('names the file in an error when several are given', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tf-decode-'));
+    const empty = join(dir, 'empty.pcap');
+    writeFileSync(empty, '');
+    const r = decode(v9, empty);
+    expect(r.status).toBe(1);
+    expect(r.stderr.toString('utf8')).toContain(`capture ${empty}: file too short to be a capture`);
+  });
 });
 
 describe('threatflow replay', () => {
@@ -89,6 +110,31 @@ describe('threatflow replay', () => {
     sink.close();
     expect(code).toBe(0);
     expect(err).toMatch(/sent \d+ datagrams/);
+  });
+
+  const v5 = () => join(CAPTURES_DIR, 'softflowd-v5.pcap');
+  const run = (...args: string[]) => spawnSync(process.execPath, [CLI, 'replay', v5(), ...args], { env: baseEnv(), encoding: 'utf8', timeout: 20000 });
+
+  it('rejects --loop 0, as its message and help say (no value loops until interrupted)', () => {
+    const r = run('--to', '127.0.0.1:9', '--loop', '0');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/--loop "0" is not valid: a whole number >= 1, or no value to loop until interrupted/);
+    expect(run('--help').stdout.replace(/\s+/g, ' ')).toMatch(/COUNT >= 1 \(no COUNT: until interrupted\)/);
+  });
+
+  it('fails clearly when the --to host does not resolve, sending nothing', () => {
+    const r = run('--to', 'nosuchhost.invalid:20599');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/cannot resolve host "nosuchhost\.invalid"/);
+    expect(r.stderr).not.toMatch(/sent \d+ datagrams/);
+  });
+
+  it('range-checks --port-filter', () => {
+    for (const bad of ['99999', '-1', 'abc', '2055.5']) {
+      const r = run('--to', '127.0.0.1:9', '--port-filter', bad);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`--port-filter "${bad}" is not valid: a UDP port 1-65535`);
+    }
   });
 
   it('refuses a bad --to', () => {
