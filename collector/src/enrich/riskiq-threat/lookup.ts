@@ -16,8 +16,10 @@
  *   2000::/3) narrows the binary search to a few probes: `index[b]` is the first segment whose start
  *   falls in bucket b or later, `index[2^k]` the segment count. k grows with the segment count (at most
  *   18 bits: 1 MiB).
- * - Per segment: payload id (uint16, or uint32 past 65,535 distinct payloads) into the interned payload
- *   table `payloads` (tag set + confidence), and first/last seen as uint32 epoch seconds (0xffffffff =
+ * - Per segment: payload id (uint16, or uint32 past 65,536 distinct payloads) into the interned payload
+ *   table (tag set + confidence; UTF-8 JSON texts in `payloadText` at `payloadOffsets`, decoded on first
+ *   hit; `ThreatDbData.payloads` stays empty so that a DB crosses threads without per-object cloning),
+ *   and first/last seen as uint32 epoch seconds (0xffffffff =
  *   absent) when every date of the family is a whole second, float64 ms (NaN = absent) otherwise, and no
  *   date tables when the family has no dates.
  * - Entries that no address resolves to (fully covered by more specific ones) are stored after the
@@ -40,7 +42,7 @@ import { MASK4, MASK6, formatIPv4, formatIndicator4, formatIndicator6, type Thre
 import type { ThreatDbData, ThreatDbInfo, ThreatEntry, ThreatLookup, ThreatMatch } from './types';
 
 /** Version of the table layout (the `meta` table's first word). */
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
 
 /** Words of the `meta` table. */
 export const META = {
@@ -56,7 +58,9 @@ export const META = {
   skip: 4,
   k: 5,
   top: 6,
-  length: 17,
+  /** Number of payloads (word 17). */
+  payloadCount: 17,
+  length: 18,
 } as const;
 
 export const DATE_NONE = 0;
@@ -79,6 +83,8 @@ export const TABLES = [
   'v6First',
   'v6Last',
   'v6Index',
+  'payloadOffsets',
+  'payloadText',
 ] as const;
 
 /** A built DB whose tables do not fit together (a bug, or a cache file that is not ours). */
@@ -127,7 +133,11 @@ function checkShape(data: ThreatDbData): { meta: Uint32Array; v4: Family; v6: Fa
   if (meta[META.version] !== LAYOUT_VERSION) {
     throw new ThreatDbFormatError(`threat DB layout version ${meta[META.version]}, this build reads ${LAYOUT_VERSION}`);
   }
-  if (!Array.isArray(data.payloads)) throw new ThreatDbFormatError('threat DB payload table missing');
+  if (!Array.isArray(data.payloads)) throw new ThreatDbFormatError('threat DB payload list missing');
+  const npay = meta[META.payloadCount];
+  if (data.tables.payloadOffsets.byteLength !== (npay + 1) * 4) throw new ThreatDbFormatError('threat DB payload offsets have the wrong size');
+  const offsets = new Uint32Array(data.tables.payloadOffsets);
+  if (offsets[npay] !== data.tables.payloadText.byteLength) throw new ThreatDbFormatError('threat DB payload text has the wrong size');
   const fams = [readFamily(meta, 0), readFamily(meta, 1)];
   fams.forEach((f, i) => {
     const p = i === 0 ? 'v4' : 'v6';
@@ -179,7 +189,10 @@ export class ThreatDb implements ThreatLookup {
   private readonly skip6: number;
   private readonly sh6: number;
   private readonly top6: number;
-  private readonly payloads: ThreatPayload[];
+  private readonly payloadOffsets: Uint32Array;
+  private readonly payloadText: Buffer;
+  /** Payloads decoded so far, by id (a lookup decodes one the first time it hits it). */
+  private readonly payloadCache = new Map<number, ThreatPayload>();
   private readonly cacheRef = new Int32Array(MATCH_CACHE_SLOTS).fill(-1);
   private readonly cacheMatch: Array<ThreatMatch | null> = new Array<ThreatMatch | null>(MATCH_CACHE_SLOTS).fill(null);
   private readonly scratch = new Uint8Array(16);
@@ -209,9 +222,8 @@ export class ThreatDb implements ThreatLookup {
     this.sh6 = 32 - v6.k;
     this.top6 = v6.top;
     // Structured clone (worker messages) loses Object.freeze; tag arrays are shared by every match.
-    this.payloads = (data.payloads as ThreatPayload[]).map((p) =>
-      p.confidence === undefined ? { tags: Object.freeze([...p.tags]) } : { tags: Object.freeze([...p.tags]), confidence: p.confidence },
-    );
+    this.payloadOffsets = new Uint32Array(t.payloadOffsets);
+    this.payloadText = Buffer.from(t.payloadText);
   }
 
   /** Wraps built data (from buildThreatDb, a worker message or the cache): views over the shared buffers. */
@@ -351,9 +363,19 @@ export class ThreatDb implements ThreatLookup {
     return m;
   }
 
+  /** Payload `id`, decoded on first use (tags frozen: every match with this payload shares them). */
+  private payloadAt(id: number): ThreatPayload {
+    let p = this.payloadCache.get(id);
+    if (p === undefined) {
+      p = decodePayload(this.payloadText, this.payloadOffsets, id);
+      this.payloadCache.set(id, p);
+    }
+    return p;
+  }
+
   private record4(i: number): ThreatMatch {
     const len = this.l4[i];
-    const p = this.payloads[this.p4[i]];
+    const p = this.payloadAt(this.p4[i]);
     const m: ThreatMatch = { indicator: formatIndicator4((this.s4[i] & MASK4[len]) >>> 0, len), prefixLength: len, tags: p.tags };
     addDates(m, this.fs4, this.ls4, i);
     if (p.confidence !== undefined) m.confidence = p.confidence;
@@ -364,7 +386,7 @@ export class ThreatDb implements ThreatLookup {
     const len = this.l6[i];
     const k = this.k6;
     const l = len * 4;
-    const p = this.payloads[this.p6[i]];
+    const p = this.payloadAt(this.p6[i]);
     const indicator = formatIndicator6(
       (k[i * 4] & MASK6[l]) >>> 0,
       (k[i * 4 + 1] & MASK6[l + 1]) >>> 0,
@@ -427,6 +449,21 @@ export class ThreatDb implements ThreatLookup {
     for (let w = 0; w < 4; w++) if (((k[a * 4 + w] ^ k[b * 4 + w]) & MASK6[l + w]) !== 0) return false;
     return true;
   }
+}
+
+/** Payload `id` of a payload table; throws ThreatDbFormatError when its text is not a payload. */
+function decodePayload(text: Buffer, offsets: Uint32Array, id: number): ThreatPayload {
+  let v: unknown;
+  try {
+    v = JSON.parse(text.toString('utf8', offsets[id], offsets[id + 1]));
+  } catch {
+    v = null;
+  }
+  if (!Array.isArray(v) || !Array.isArray(v[0]) || (v[0] as unknown[]).some((t) => typeof t !== 'string') || (v.length > 1 && typeof v[1] !== 'string')) {
+    throw new ThreatDbFormatError(`threat DB payload ${id} is not a payload`);
+  }
+  const tags = Object.freeze(v[0] as string[]);
+  return v.length > 1 ? { tags, confidence: v[1] as string } : { tags };
 }
 
 function entryOf(m: ThreatMatch, family: 4 | 6, address: string): ThreatEntry {
@@ -555,9 +592,12 @@ export function deserializeThreatDb(buf: Buffer): ThreatDbData {
 export function validateThreatDb(data: ThreatDbData): void {
   const { v4, v6 } = checkShape(data);
   const t = data.tables;
-  const npay = data.payloads.length;
-  for (const p of data.payloads as ThreatPayload[]) {
-    if (!p || !Array.isArray(p.tags) || p.tags.some((x) => typeof x !== 'string')) throw new ThreatDbFormatError('bad payload entry');
+  const npay = new Uint32Array(t.meta)[META.payloadCount];
+  const offsets = new Uint32Array(t.payloadOffsets);
+  const text = Buffer.from(t.payloadText);
+  for (let i = 0; i < npay; i++) {
+    if (offsets[i] > offsets[i + 1]) throw new ThreatDbFormatError(`payload offsets not monotonic at ${i}`);
+    decodePayload(text, offsets, i);
   }
   const check = (f: Family, words: number, keyBuf: SharedArrayBuffer, lenBuf: SharedArrayBuffer, pidBuf: SharedArrayBuffer, idxBuf: SharedArrayBuffer, name: string): void => {
     const key = new Uint32Array(keyBuf);

@@ -416,6 +416,10 @@ describe('on-disk cache format', () => {
     const d = deserializeThreatDb(Buffer.from(file));
     new Uint16Array(d.tables.v4Pid)[0] = 9;
     expect(() => deserializeThreatDb(serializeThreatDb(d))).toThrow(/payload id out of range/);
+    // A payload text that is not a payload.
+    const p = deserializeThreatDb(Buffer.from(file));
+    new Uint8Array(p.tables.payloadText)[0] = 0x7b; // '{'
+    expect(() => deserializeThreatDb(serializeThreatDb(p))).toThrow(/payload 0 is not a payload/);
     // Unsorted segments.
     const two = buildThreatDb([e('198.51.100.0/24'), e('203.0.113.0/24')], META);
     const k = new Uint32Array(two.tables.v4Start);
