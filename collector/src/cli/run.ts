@@ -136,6 +136,7 @@ function outputNames(config: Config): string[] {
   const names: string[] = [];
   if (config.output.elasticsearch.enabled) names.push('elasticsearch');
   if (config.output.stdout.enabled) names.push('stdout');
+  if (config.output.riskiq.enabled) names.push('riskiq');
   return names;
 }
 
@@ -157,8 +158,8 @@ export function register(program: Command): void {
       }
       const log = createLogger({ level: config.logger.level });
       for (const w of warnings) log.warn(w);
-      if (!config.output.elasticsearch.enabled && !config.output.stdout.enabled) {
-        log.warn('no output is enabled (EF_OUTPUT_ELASTICSEARCH_ENABLE, EF_OUTPUT_STDOUT_ENABLE): flows are decoded and counted only');
+      if (outputNames(config).length === 0) {
+        log.warn('no output is enabled (EF_OUTPUT_ELASTICSEARCH_ENABLE, EF_OUTPUT_STDOUT_ENABLE, EF_OUTPUT_RISKIQ_ENABLE): flows are decoded and counted only');
       }
       let collector: RunningCollector;
       try {
