@@ -6,6 +6,11 @@
  *
  * Secrets are never echoed: a bad secret value shows as `[redacted]`, without any detail derived from it,
  * and values of unknown or deprecated variables are never shown at all (they may be misspelt secrets).
+ * Neither are credentials written inside a URL or an address (`https://user:pw@host/`, `user:pw@host:9200`):
+ * they are refused, and the message does not quote the value.
+ *
+ * Leading and trailing whitespace is trimmed from every value except secrets (a password may begin or end
+ * with a space); a secret with such whitespace is kept as given, with a warning that does not show it.
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { checkCidr, checkHostPort, isHostname, isIpLiteral, isPort } from './net';
@@ -39,16 +44,31 @@ export interface LoadedConfig {
 
 export const REDACTED = '[redacted]';
 
-type Parsed = { ok: true; value: unknown } | { ok: false; detail?: string };
+/** `hidden`: the value holds credentials and must not be quoted in the message. */
+type Parsed = { ok: true; value: unknown } | { ok: false; detail?: string; hidden?: boolean };
 
 const ok = (value: unknown): Parsed => ({ ok: true, value });
 const bad = (detail?: string): Parsed => (detail === undefined ? { ok: false } : { ok: false, detail });
+const hidden = (detail: string): Parsed => ({ ok: false, detail, hidden: true });
 
 const INT_RE = /^-?(0|[1-9][0-9]*)$/;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const ES_TIME_RE = /^(-1|[0-9]+(d|h|m|s|ms|micros|nanos))$/;
 const SCHEME_RE = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+/** Userinfo (`user:pw@`) in a URL or a `host:port`: an `@` before the path. */
+const USERINFO_RE = /^(?:[A-Za-z][A-Za-z0-9+.-]*:\/\/)?[^/?#]*@/;
+/** Nanoseconds per unit of an Elasticsearch time value; ES holds the duration in a Java long. */
+const ES_TIME_UNIT_NS: Record<string, bigint> = {
+  nanos: 1n,
+  micros: 1_000n,
+  ms: 1_000_000n,
+  s: 1_000_000_000n,
+  m: 60_000_000_000n,
+  h: 3_600_000_000_000n,
+  d: 86_400_000_000_000n,
+};
+const JAVA_LONG_MAX = 9_223_372_036_854_775_807n;
 
 /** Splits a comma-separated list; items are trimmed, and an empty item is reported. */
 function splitList(raw: string): { items: string[]; empty: boolean } {
@@ -74,6 +94,7 @@ export function parseValue(kind: Kind, raw: string): Parsed {
       return kind.values.includes(raw) ? ok(raw) : bad();
     case 'string':
       if (raw === '') return kind.required ? bad('it is empty') : ok('');
+      if (kind.maxBytes !== undefined && Buffer.byteLength(raw) > kind.maxBytes) return bad(`longer than ${kind.maxBytes} bytes`);
       return kind.pattern && !kind.pattern.test(raw) ? bad() : ok(raw);
     case 'ip':
       return isIpLiteral(raw) ? ok(raw) : bad();
@@ -97,6 +118,7 @@ export function parseValue(kind: Kind, raw: string): Parsed {
       const { items, empty } = splitList(raw);
       if (empty) return bad('empty item in the list');
       for (const item of items) {
+        if (USERINFO_RE.test(item)) return hidden(`credentials in the address are not allowed${kind.credentialsHint ? `: ${kind.credentialsHint}` : ''}`);
         if (SCHEME_RE.test(item)) {
           return bad(`write ${item.replace(SCHEME_RE, '').replace(/\/+$/, '')} without the scheme${kind.schemeHint ? `; ${kind.schemeHint}` : ''}`);
         }
@@ -125,6 +147,7 @@ export function parseValue(kind: Kind, raw: string): Parsed {
       return kind.bytes.includes(n) ? ok(raw) : bad(`decodes to ${n} bytes`);
     }
     case 'url': {
+      if (USERINFO_RE.test(raw)) return hidden(`credentials in the URL are not allowed${kind.credentialsHint ? `: ${kind.credentialsHint}` : ''}`);
       let u: URL;
       try {
         u = new URL(raw);
@@ -132,6 +155,9 @@ export function parseValue(kind: Kind, raw: string): Parsed {
         return bad('not a URL');
       }
       if (u.protocol !== 'http:' && u.protocol !== 'https:') return bad(`scheme ${u.protocol} is not http or https`);
+      if (u.username !== '' || u.password !== '') {
+        return hidden(`credentials in the URL are not allowed${kind.credentialsHint ? `: ${kind.credentialsHint}` : ''}`);
+      }
       if (kind.placeholder && !raw.includes(kind.placeholder)) return bad(`${kind.placeholder} is missing`);
       return ok(raw);
     }
@@ -147,8 +173,14 @@ export function parseValue(kind: Kind, raw: string): Parsed {
       }
       return ok(raw);
     }
-    case 'estime':
-      return ES_TIME_RE.test(raw) ? ok(raw) : bad();
+    case 'estime': {
+      if (!ES_TIME_RE.test(raw)) return bad();
+      if (raw === '-1') return ok(raw);
+      const [, n, unit] = /^([0-9]+)([a-z]+)$/.exec(raw) as RegExpExecArray;
+      // Elasticsearch keeps the number in a Java long and converts to nanoseconds: beyond that it refuses.
+      if (BigInt(n) * ES_TIME_UNIT_NS[unit] > JAVA_LONG_MAX) return bad('too long: at most 106751d (2^63-1 nanoseconds) in any unit');
+      return ok(raw);
+    }
     case 'cloudid': {
       if (raw === '') return ok('');
       const colon = raw.indexOf(':');
@@ -160,9 +192,12 @@ export function parseValue(kind: Kind, raw: string): Parsed {
   }
 }
 
-/** `NAME: "value" is not valid: allowed; detail`, with `[redacted]` and no detail for a secret. */
-function invalidMessage(d: AnyVariable, raw: string, detail: string | undefined): string {
-  const shown = d.secret ? REDACTED : JSON.stringify(raw);
+/**
+ * `NAME: "value" is not valid: allowed; detail`, with `[redacted]` and no detail for a secret, and
+ * `[redacted]` with the detail for a value holding credentials.
+ */
+function invalidMessage(d: AnyVariable, raw: string, detail: string | undefined, hideValue = false): string {
+  const shown = d.secret || hideValue ? REDACTED : JSON.stringify(raw);
   const more = detail !== undefined && !d.secret ? `; ${detail}` : '';
   return `${d.name}: ${shown} is not valid: ${allowedText(d.kind)}${more}`;
 }
@@ -268,6 +303,8 @@ const RISKIQ_OUT_ENABLE = 'EF_OUTPUT_RISKIQ_ENABLE';
 const RISKIQ_OUT_UUID = 'EF_OUTPUT_RISKIQ_CUSTOMER_UUID';
 const RISKIQ_OUT_KEY = 'EF_OUTPUT_RISKIQ_CUSTOMER_ENCRYPTION_KEY';
 const ES = 'EF_OUTPUT_ELASTICSEARCH_';
+/** The flows index template matches `logs-threatflow.flows-*` (output/elasticsearch/assets.ts). */
+const FLOWS_DATA_STREAM_PREFIX = 'logs-threatflow.flows';
 
 /** "A and B are not set" / "A is not set". */
 function notSet(names: string[]): string {
@@ -330,14 +367,22 @@ function crossCheck(
   }
   if (es.apiKey !== '') {
     const ignored = [`${ES}USERNAME`, `${ES}PASSWORD`].filter(isSet);
-    if (es.enabled && ignored.length > 0) {
-      warnings.push(`${ignored.join(' and ')} ${ignored.length > 1 ? 'are' : 'is'} ignored because ${ES}API_KEY is set`);
+    if (ignored.length > 0) {
+      // Said even with the output off: `threatflow config` then shows them empty, and this says why.
+      warnings.push(
+        `${ignored.join(' and ')} ${ignored.length > 1 ? 'are' : 'is'} ignored because ${ES}API_KEY is set (the API key wins over basic authentication; the effective configuration shows ${ignored.length > 1 ? 'them' : 'it'} empty)`,
+      );
     }
     es.username = '';
     es.password = '';
-  } else if (es.enabled && (es.username === '') !== (es.password === '')) {
-    problems.push(
-      `${ES}USERNAME and ${ES}PASSWORD go together for basic authentication; ${notSet([es.username === '' ? `${ES}USERNAME` : `${ES}PASSWORD`])}`,
+  } else if ((es.username === '') !== (es.password === '') && usable(`${ES}USERNAME`, `${ES}PASSWORD`)) {
+    const text = `${ES}USERNAME and ${ES}PASSWORD go together for basic authentication; ${notSet([es.username === '' ? `${ES}USERNAME` : `${ES}PASSWORD`])}`;
+    // An error where it would be used, a warning while the output is off.
+    (es.enabled ? problems : warnings).push(text);
+  }
+  if (es.enabled && es.indexTemplate.enabled && usable(`${ES}DATA_STREAM`) && !es.dataStream.startsWith(`${FLOWS_DATA_STREAM_PREFIX}-`)) {
+    warnings.push(
+      `${ES}DATA_STREAM=${es.dataStream} does not match the installed index template's pattern ${FLOWS_DATA_STREAM_PREFIX}-*: its documents will not get the threatflow mappings and settings`,
     );
   }
   if (es.enabled && es.cloudId === '' && !es.tlsEnabled) {
@@ -369,21 +414,27 @@ export function loadConfig(env: NodeJS.ProcessEnv): LoadedConfig {
   const problems = checkNames(env);
   const failed = new Set<string>();
   const config = defaultConfig();
+  const warnings: string[] = [];
   for (const d of VARIABLES) {
-    const raw = env[d.name];
-    if (raw === undefined) continue;
+    const given = env[d.name];
+    if (given === undefined) continue;
+    // Every value is trimmed, lists item by item too; secrets are kept as given (see the file comment).
+    const raw = d.secret ? given : given.trim();
+    if (d.secret && given !== given.trim()) {
+      warnings.push(`${d.name} begins or ends with whitespace, which is kept as part of the secret (secrets are not trimmed)`);
+    }
     const r = parseValue(d.kind, raw);
     if (r.ok) {
       setPath(config as unknown as Record<string, unknown>, d.path, r.value);
     } else {
       failed.add(d.name);
-      problems.push(invalidMessage(d, raw, r.detail));
+      problems.push(invalidMessage(d, raw, r.detail, r.hidden === true));
     }
   }
   const cross = crossCheck(config, (n) => env[n] !== undefined, failed);
   problems.push(...cross.problems);
   if (problems.length > 0) throw new ConfigError(problems);
-  return { config, warnings: cross.warnings };
+  return { config, warnings: [...warnings, ...cross.warnings] };
 }
 
 /** A copy of `config` for printing: each secret is `[redacted]` when set and `""` when not. */

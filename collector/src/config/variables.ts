@@ -173,6 +173,8 @@ export interface StringKind {
   required: boolean;
   pattern?: RegExp;
   allowed?: string;
+  /** Longest value in UTF-8 bytes. */
+  maxBytes?: number;
 }
 /** An IPv4 or IPv6 address literal (no zone). */
 export interface IpKind {
@@ -191,6 +193,8 @@ export interface HostPortListKind {
   type: 'hostports';
   /** What to say to someone who wrote `http://…`. */
   schemeHint?: string;
+  /** What to say to someone who wrote `user:pw@host:port` (refused, never echoed). */
+  credentialsHint?: string;
 }
 /** Comma-separated IPv4/IPv6 CIDRs, possibly none. */
 export interface CidrListKind {
@@ -209,6 +213,8 @@ export interface Base64KeyKind {
 export interface UrlKind {
   type: 'url';
   placeholder?: string;
+  /** What to say to someone who wrote `https://user:pw@host/` (refused, never echoed). */
+  credentialsHint?: string;
 }
 /** A file path, or "" for none; `mustExist` requires a readable regular file. */
 export interface PathKind {
@@ -339,13 +345,27 @@ const text = (required: boolean): StringKind => ({ type: 'string', required });
 const file = (mustExist: boolean, optional: boolean): PathKind => ({ type: 'path', mustExist, optional });
 const oneOf = <T extends string>(...values: T[]): EnumKind<T> => ({ type: 'enum', values });
 
-/** Elasticsearch index, data stream, pipeline and policy names: lower-case, none of `\/*?"<>|,# :`. */
+/** Elasticsearch index, data stream, pipeline and policy names: lower-case, none of `\/*?"<>|,# :`, ≤ 255 bytes. */
 const esName = (required: boolean, what: string): StringKind => ({
   type: 'string',
   required,
-  pattern: /^(?![-_+.])(?!\.\.?$)[^A-Z\\/*?"<>|,# :]{1,255}$/,
-  allowed: `${required ? '' : 'empty or '}${what}: lower-case, at most 255 characters, not starting with -, _, + or ., without spaces or any of \\ / * ? " < > | , # :`,
+  pattern: /^(?![-_+.])(?!\.\.?$)(?!.*\p{Lu})[^\\/*?"<>|,# :]+$/u,
+  maxBytes: 255,
+  allowed: `${required ? '' : 'empty or '}${what}: lower-case, at most 255 bytes, not starting with -, _, + or ., without spaces or any of \\ / * ? " < > | , # :`,
 });
+
+/**
+ * A data stream name: an {@link esName} in the `type-dataset-namespace` shape of the Elastic data stream
+ * naming scheme (three or more non-empty parts separated by `-`; the namespace, last, has no `-`).
+ */
+const dataStreamName: StringKind = {
+  type: 'string',
+  required: true,
+  pattern: /^(?![-_+.])(?!.*\p{Lu})(?=[^-]+-[^-]+(?:-[^-]+)*-[^-]+$)[^\\/*?"<>|,# :]+$/u,
+  maxBytes: 255,
+  allowed:
+    'a data stream name type-dataset-namespace, e.g. logs-threatflow.flows-default: lower-case, at most 255 bytes, not starting with -, _, + or ., without spaces or any of \\ / * ? " < > | , # :',
+};
 
 const MAX_INT32 = 2_147_483_647;
 
@@ -389,15 +409,17 @@ export const RISKIQ_THREAT_VARIABLES = [
     `Enrich flows with the RiskIQ PassiveTotal threat DB; needs \`${RISKIQ_ENRICH}API_USER\` and \`${RISKIQ_ENRICH}API_KEY\`.`),
   v(`${RISKIQ_ENRICH}API_USER`, 'enrich.riskiq.apiUser', text(false), '', 'PassiveTotal API user (usually an email address).'),
   v(`${RISKIQ_ENRICH}API_KEY`, 'enrich.riskiq.apiKey', text(false), '', 'PassiveTotal API key.', { secret: true }),
-  v(`${RISKIQ_ENRICH}THREAT_ENDPOINT`, 'enrich.riskiq.threatEndpoint', { type: 'url' },
-    'https://api.passivetotal.org/v2/netflow/blocklist/download', 'URL the threat DB is downloaded from.'),
+  v(`${RISKIQ_ENRICH}THREAT_ENDPOINT`, 'enrich.riskiq.threatEndpoint',
+    { type: 'url', credentialsHint: `use ${RISKIQ_ENRICH}API_USER and ${RISKIQ_ENRICH}API_KEY` },
+    'https://api.passivetotal.org/v2/netflow/blocklist/download', 'URL the threat DB is downloaded from; no credentials in it (they are refused).'),
   v(`${RISKIQ_ENRICH}THREAT_REFRESH_INTERVAL`, 'enrich.riskiq.threatRefreshIntervalMinutes', int(60, 525_600, 'minutes'),
     1440, 'Minutes between threat DB downloads.'),
   v(`${RISKIQ_ENRICH}API_TIMEOUT`, 'enrich.riskiq.apiTimeoutSeconds', int(1, 3600, 's'), 30,
     'Seconds a threat DB download may take, body included.'),
   v(`${RISKIQ_ENRICH}THREAT_INCLEXCL_PATH`, 'enrich.riskiq.threatInclExclPath', file(true, true), '',
     'File of IPs, CIDRs and ranges to include in or exclude (`!10.0.0.0/8`) from threat lookups.'),
-  v(`${RISKIQ_ENRICH}LAUNCH_URL`, 'enrich.riskiq.launchUrl', { type: 'url', placeholder: '{{value}}' },
+  v(`${RISKIQ_ENRICH}LAUNCH_URL`, 'enrich.riskiq.launchUrl',
+    { type: 'url', placeholder: '{{value}}', credentialsHint: 'the URL is written into every enriched document' },
     'https://community.riskiq.com/research?query={{value}}',
     'PassiveTotal launch URL template; `{{value}}` is replaced by the IP address.'),
   v(`${RISKIQ_ENRICH}THREAT_CACHE_PATH`, 'enrich.riskiq.threatCachePath', file(false, false), './data/riskiq-threat-db.json',
@@ -406,13 +428,15 @@ export const RISKIQ_THREAT_VARIABLES = [
 
 export const ELASTICSEARCH_VARIABLES = [
   v(`${ES}ENABLE`, 'output.elasticsearch.enabled', bool, false, 'Index flow documents into Elasticsearch.'),
-  v(`${ES}ADDRESSES`, 'output.elasticsearch.addresses', { type: 'hostports', schemeHint: `set ${ES}TLS_ENABLE=true for https` },
+  v(`${ES}ADDRESSES`, 'output.elasticsearch.addresses',
+    { type: 'hostports', schemeHint: `set ${ES}TLS_ENABLE=true for https`, credentialsHint: `use ${ES}USERNAME and ${ES}PASSWORD, or ${ES}API_KEY` },
     ['127.0.0.1:9200'],
     `Elasticsearch nodes as \`host:port\`, no scheme (\`${ES}TLS_ENABLE\` selects https); ignored when \`${ES}CLOUD_ID\` is set.`),
   v(`${ES}USERNAME`, 'output.elasticsearch.username', text(false), '', 'User for basic authentication.'),
-  v(`${ES}PASSWORD`, 'output.elasticsearch.password', text(false), '', 'Password for basic authentication.', { secret: true }),
+  v(`${ES}PASSWORD`, 'output.elasticsearch.password', text(false), '',
+    `Password for basic authentication; needs \`${ES}USERNAME\`. Kept as given: secrets are not trimmed.`, { secret: true }),
   v(`${ES}API_KEY`, 'output.elasticsearch.apiKey', text(false), '',
-    'API key (the base64 `id:api_key` form); wins over user and password.', { secret: true }),
+    'API key (the base64 `id:api_key` form); wins over user and password (a warning names them). Kept as given: secrets are not trimmed.', { secret: true }),
   v(`${ES}CLOUD_ID`, 'output.elasticsearch.cloudId', { type: 'cloudid' }, '',
     `Elastic Cloud ID; wins over \`${ES}ADDRESSES\`.`),
   v(`${ES}TLS_ENABLE`, 'output.elasticsearch.tlsEnabled', bool, false, 'Connect with https.'),
@@ -430,9 +454,9 @@ export const ELASTICSEARCH_VARIABLES = [
   v(`${ES}TIMESTAMP_SOURCE`, 'output.elasticsearch.timestampSource', oneOf('end', 'start', 'export', 'collect'), 'end',
     'What `@timestamp` is: flow end, flow start, export time or collection time.'),
   v(`${ES}INDEX_TEMPLATE_ENABLE`, 'output.elasticsearch.indexTemplate.enabled', bool, true,
-    'Install the index template, ingest pipeline and ILM policy at startup.'),
+    'Install the component and index templates of the flows data stream at startup (no ingest pipeline or ILM policy is created).'),
   v(`${ES}INDEX_TEMPLATE_OVERWRITE`, 'output.elasticsearch.indexTemplate.overwrite', bool, true,
-    'Replace installed templates of another version.'),
+    '`true`: rewrite the templates at every startup, whatever is installed; `false`: write them only when missing or older than this version.'),
   v(`${ES}INDEX_TEMPLATE_SHARDS`, 'output.elasticsearch.indexTemplate.shards', int(1, 1024), 1, 'Primary shards per backing index.'),
   v(`${ES}INDEX_TEMPLATE_REPLICAS`, 'output.elasticsearch.indexTemplate.replicas', int(0, 1024), 1, 'Replicas per shard.'),
   v(`${ES}INDEX_TEMPLATE_REFRESH_INTERVAL`, 'output.elasticsearch.indexTemplate.refreshInterval', { type: 'estime' }, '10s',
@@ -440,11 +464,11 @@ export const ELASTICSEARCH_VARIABLES = [
   v(`${ES}INDEX_TEMPLATE_CODEC`, 'output.elasticsearch.indexTemplate.codec', oneOf('default', 'best_compression'),
     'best_compression', 'Stored fields compression.'),
   v(`${ES}INDEX_TEMPLATE_ILM_LIFECYCLE`, 'output.elasticsearch.indexTemplate.ilmLifecycle', esName(false, 'an ILM policy name'),
-    'threatflow', 'ILM policy of the data stream, where the cluster has ILM; empty for none.'),
+    'threatflow', 'ILM policy named in the index settings, where the cluster has ILM; threatflow does not create the policy, create it or set empty for none.'),
   v(`${ES}INDEX_TEMPLATE_PIPELINE_DEFAULT`, 'output.elasticsearch.indexTemplate.pipelineDefault',
-    esName(false, 'an ingest pipeline name'), '', 'Default ingest pipeline; empty for the bundled `threatflow-flows`.'),
+    esName(false, 'an ingest pipeline name'), '', 'Default ingest pipeline, which must exist in the cluster (checked at startup); empty for none (no pipeline is bundled).'),
   v(`${ES}INDEX_TEMPLATE_PIPELINE_FINAL`, 'output.elasticsearch.indexTemplate.pipelineFinal',
-    esName(false, 'an ingest pipeline name'), '', 'Final ingest pipeline; empty for none.'),
+    esName(false, 'an ingest pipeline name'), '', 'Final ingest pipeline, which must exist in the cluster (checked at startup); empty for none.'),
   v(`${ES}RETRY_ENABLE`, 'output.elasticsearch.retryEnabled', bool, true,
     'Retry bulk requests and documents on 429, 5xx and connection errors.'),
   v(`${ES}MAX_RETRIES`, 'output.elasticsearch.maxRetries', int(0, 100), 3, 'Retries of a failed bulk request or rejected document (429, 5xx, connection errors).'),
@@ -453,11 +477,11 @@ export const ELASTICSEARCH_VARIABLES = [
   v(`${ES}DEAD_LETTER_PATH`, 'output.elasticsearch.deadLetterPath', file(false, false), './data/elasticsearch-dead-letter.ndjson',
     'NDJSON file of documents rejected for their content, with the reason.'),
   v(`${ES}SPOOL_PATH`, 'output.elasticsearch.spoolPath', file(false, false), './data/spool',
-    'Directory where documents wait while Elasticsearch is unreachable.'),
+    `Reserved: the disk spool is not implemented yet (the value is validated, not used); while Elasticsearch is unreachable, documents are retried \`${ES}MAX_RETRIES\` times and then dropped and counted.`),
   v(`${ES}SPOOL_MAX_SIZE`, 'output.elasticsearch.spoolMaxSize', int(0, Number.MAX_SAFE_INTEGER, 'bytes'), 1_073_741_824,
-    'Most bytes the spool holds; beyond it documents are dropped and counted.'),
-  v(`${ES}DATA_STREAM`, 'output.elasticsearch.dataStream', esName(true, 'a data stream name'), 'logs-threatflow.flows-default',
-    'Data stream the flow documents are written to.'),
+    `Reserved: the disk spool is not implemented yet (the value is validated, not used); while Elasticsearch is unreachable, documents are retried \`${ES}MAX_RETRIES\` times and then dropped and counted.`),
+  v(`${ES}DATA_STREAM`, 'output.elasticsearch.dataStream', dataStreamName, 'logs-threatflow.flows-default',
+    'Data stream the flow documents are written to; outside `logs-threatflow.flows-*` (the index template\'s pattern) documents do not get the threatflow mappings, and a warning says so.'),
 ] as const;
 
 export const STDOUT_VARIABLES = [

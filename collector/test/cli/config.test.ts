@@ -41,6 +41,27 @@ function cli(args: string[], env: Record<string, string>): { code: number | null
 }
 
 describe('threatflow config', () => {
+  it('never prints credentials written inside a URL or an address, nor suggests brackets for them', () => {
+    for (const env of [
+      { EF_PROCESSOR_ENRICH_IPADDR_RISKIQ_THREAT_ENDPOINT: 'https://user:hunter2@host.example/v2/blocklist' },
+      { EF_OUTPUT_ELASTICSEARCH_ADDRESSES: 'user:hunter2@127.0.0.1:9200' },
+    ]) {
+      const r = cli(['config'], env);
+      expect(r.code).toBe(2);
+      expect(r.stdout + r.stderr).not.toContain('hunter2');
+      expect(r.stderr).toMatch(/credentials in the (URL|address) are not allowed: use /);
+      expect(r.stderr).not.toContain('[user');
+    }
+  });
+
+  it('trims single values as it trims lists (EF_API_PORT=" 18092")', () => {
+    const r = cli(['config'], { EF_API_PORT: ' 18092', EF_FLOW_SERVER_UDP_PORT: ' 2055' });
+    expect(r.code).toBe(0);
+    const c = JSON.parse(r.stdout) as { api: { port: number }; server: { udpPorts: number[] } };
+    expect(c.api.port).toBe(18092);
+    expect(c.server.udpPorts).toEqual([2055]);
+  });
+
   it('prints every problem on stderr and exits 2 on a bad environment', () => {
     const key = randomBytes(20).toString('base64');
     const r = cli(['config'], {

@@ -46,7 +46,6 @@ describe('bad values, one table row per kind and per constrained variable', () =
     ['EF_OUTPUT_STDOUT_ENABLE', '1'],
     ['EF_OUTPUT_STDOUT_ENABLE', 'on'],
     ['EF_OUTPUT_STDOUT_ENABLE', ''],
-    ['EF_OUTPUT_STDOUT_ENABLE', ' true'],
     // int: digits only, within the range.
     ['EF_OUTPUT_ELASTICSEARCH_BATCH_MAX_DOCS', '12abc'],
     ['EF_OUTPUT_ELASTICSEARCH_BATCH_MAX_DOCS', ''],
