@@ -547,6 +547,13 @@ function writeFamily(
     for (let i = 0; i < u.count; i++) if (used[i] === 0) writeRecord(u, u.net, i * words, i, out, r++);
   }
   const index = bucketIndex(out.key, words, S);
+  if (words === 4) {
+    // IPv6: the leading word of each searchable segment, densely (lookup.ts searches it first).
+    const topBuf = new SharedArrayBuffer(S * 4);
+    const top = new Uint32Array(topBuf);
+    for (let i = 0; i < S; i++) top[i] = out.key[i * 4];
+    tables.v6Top = topBuf;
+  }
   tables[keyName] = keyBuf;
   tables[`${prefix}Len`] = lenBuf;
   tables[`${prefix}Pid`] = pidBuf;
