@@ -364,11 +364,12 @@ export class ThreatDb implements ThreatLookup {
       i = l2 - 1;
     }
     if (i < 0) return -1;
+    const l = this.l6[i] * 4;
+    // The leading word decides most misses without touching the 16-byte key (one cache miss fewer).
+    if (((q0 ^ top[i]) & MASK6[l]) !== 0) return -1;
     const k = this.k6;
     const m = i * 4;
-    const l = this.l6[i] * 4;
     if (
-      ((q0 ^ k[m]) & MASK6[l]) !== 0 ||
       ((q1 ^ k[m + 1]) & MASK6[l + 1]) !== 0 ||
       ((q2 ^ k[m + 2]) & MASK6[l + 2]) !== 0 ||
       ((q3 ^ k[m + 3]) & MASK6[l + 3]) !== 0
