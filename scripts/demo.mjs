@@ -220,8 +220,8 @@ Query it yourself (Elasticsearch keeps running on ${ES}):
 Decode a capture offline:        node collector/dist/cli/main.js decode ${relative(ROOT, captures[0])}
 Enrich offline with a blocklist: node collector/dist/cli/main.js decode --threat-db ${relative(ROOT, DEMO_BLOCKLIST)} ${relative(ROOT, captures[0])}
 Look an address up:              node collector/dist/cli/main.js threatdb lookup 45.33.32.156 --db ${relative(ROOT, DEMO_BLOCKLIST)}
-Run the collector yourself:      EF_OUTPUT_ELASTICSEARCH_ENABLE=true node collector/dist/cli/main.js run
-Stop Elasticsearch when done:    bash tools/elasticsearch/es.sh stop
+Run the collector yourself:      EF_OUTPUT_ELASTICSEARCH_ENABLE=true${process.env.ES_PORT ? ` EF_OUTPUT_ELASTICSEARCH_ADDRESSES=127.0.0.1:${ES_PORT}` : ''} node collector/dist/cli/main.js run
+Stop Elasticsearch when done:    bash tools/elasticsearch/es.sh stop${process.env.ES_PORT ? ` --port ${ES_PORT}` : ''}
 The collector has been stopped; its log is ${relative(ROOT, logPath)}.`);
 }
 
