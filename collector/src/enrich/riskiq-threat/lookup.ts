@@ -21,9 +21,8 @@
  * - Per segment: payload id (uint16, or uint32 past 65,536 distinct payloads) into the interned payload
  *   table (tag set + confidence; UTF-8 JSON texts in `payloadText` at `payloadOffsets`, decoded on first
  *   hit; `ThreatDbData.payloads` stays empty so that a DB crosses threads without per-object cloning),
- *   and first/last seen as uint32 epoch seconds (0xffffffff =
- *   absent) when every date of the family is a whole second, float64 ms (NaN = absent) otherwise, and no
- *   date tables when the family has no dates.
+ *   and first/last seen as uint32 epoch seconds (0xffffffff = absent) when every date of the family is a
+ *   whole second, float64 ms (NaN = absent) otherwise, and no date tables when the family has no dates.
  * - Entries that no address resolves to (fully covered by more specific ones) are stored after the
  *   segments, outside the searched range, so `entries()` can still list every entry.
  *
