@@ -81,8 +81,9 @@ describeEs('Elasticsearch output on the embedded Elasticsearch', () => {
     const writer = new BulkWriter(client, bulkConfig(target, dir), log, metrics);
     const now = Date.now();
     const good = (i: number) => JSON.stringify({ '@timestamp': now + i, source: { ip: `10.0.0.${i}`, port: 1000 + i }, network: { bytes: 100 * i } });
-    // `source.port` is mapped `long`: a word there is a content error, not a transient one.
-    const bad = JSON.stringify({ '@timestamp': now, source: { ip: '10.9.9.9', port: 'not-a-port' }, network: { bytes: 1 } });
+    // `source` is an object in the mapping: a plain value there is a content error, not a transient one
+    // (index.mapping.ignore_malformed skips bad leaf values, but not a value where an object belongs).
+    const bad = JSON.stringify({ '@timestamp': now, source: 'not-an-object', network: { bytes: 1 } });
     for (let i = 1; i <= 5; i++) writer.add(good(i));
     writer.add(bad);
     for (let i = 6; i <= 9; i++) writer.add(good(i));
@@ -99,9 +100,21 @@ describeEs('Elasticsearch output on the embedded Elasticsearch', () => {
     const dl = readFileSync(join(dir, 'dead-letter.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(dl).toHaveLength(1);
     expect(dl[0].status).toBe(400);
-    expect(dl[0].reason).toMatch(/source\.port/);
+    expect(dl[0].reason).toMatch(/source/);
     expect(dl[0].document).toEqual(JSON.parse(bad));
     expect(dl[0].target).toBe(target);
+  });
+
+  it('keeps a document with one malformed value, skipping only that value (index.mapping.ignore_malformed)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tf-bulk-'));
+    const metrics = new Metrics();
+    const writer = new BulkWriter(client, bulkConfig(target, dir), memoryLogger().log, metrics);
+    writer.add(JSON.stringify({ '@timestamp': Date.now(), source: { ip: '10.7.7.7', port: 'not-a-port' }, network: { bytes: 7 } }));
+    await writer.stop();
+    await es('POST', `/${target}/_refresh`);
+    const hit = (await es('POST', `/${target}/_search`, { query: { term: { 'source.ip': '10.7.7.7' } } })).json.hits.hits[0];
+    expect(hit._ignored).toEqual(['source.port']);
+    expect(metrics.get('output_dead_letter', { output: 'elasticsearch' })).toBe(0);
   });
 
   it('cuts batches by document count and by deadline', async () => {
