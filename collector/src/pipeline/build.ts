@@ -82,6 +82,7 @@ export function createOutputs(config: Config, log: Logger, metrics: Metrics): Ou
                 )
             : null,
           templateOverwrite: es.indexTemplate.overwrite,
+          ilmPolicy: es.indexTemplate.enabled ? es.indexTemplate.ilmLifecycle : '',
           requiredPipelines: [
             { name: es.indexTemplate.pipelineDefault, variable: 'EF_OUTPUT_ELASTICSEARCH_INDEX_TEMPLATE_PIPELINE_DEFAULT' },
             { name: es.indexTemplate.pipelineFinal, variable: 'EF_OUTPUT_ELASTICSEARCH_INDEX_TEMPLATE_PIPELINE_FINAL' },

@@ -35,14 +35,44 @@ export async function hasIlm(client: Client): Promise<boolean> {
   }
 }
 
+/**
+ * The lifecycle policy created when the templates name one that the cluster does not have yet: roll the
+ * backing index over daily or at 50 GB per primary shard, delete after 30 days. An existing policy of
+ * that name (the operator's own) is never touched.
+ */
+export const DEFAULT_ILM_POLICY = {
+  policy: {
+    _meta: { managed_by: 'threatflow', description: 'threatflow flow records: hot, deleted after 30 days' },
+    phases: {
+      hot: { actions: { rollover: { max_age: '1d', max_primary_shard_size: '50gb' } } },
+      delete: { min_age: '30d', actions: { delete: {} } },
+    },
+  },
+};
+
+/** Creates the named lifecycle policy when the cluster has ILM and no policy of that name. */
+export async function ensureIlmPolicy(client: Client, name: string, log: Logger): Promise<'created' | 'exists'> {
+  try {
+    await client.transport.request({ method: 'GET', path: `/_ilm/policy/${encodeURIComponent(name)}` }, { maxRetries: 0 });
+    return 'exists';
+  } catch (err) {
+    if ((err as { meta?: { statusCode?: number } }).meta?.statusCode !== 404) throw err;
+  }
+  await client.transport.request({ method: 'PUT', path: `/_ilm/policy/${encodeURIComponent(name)}`, body: DEFAULT_ILM_POLICY });
+  log.info({ policy: name }, 'index lifecycle policy created (rollover daily or at 50 GB, delete after 30 days)');
+  return 'created';
+}
+
 export async function installTemplates(
   client: Client,
   build: (ilmAvailable: boolean) => TemplateSet,
   overwrite: boolean,
   log: Logger,
+  ilmPolicy = '',
 ): Promise<InstallResult> {
   const result: InstallResult = { written: [], unchanged: [], ilm: await hasIlm(client) };
   if (!result.ilm) log.info('cluster has no ILM (no X-Pack): templates are installed without a lifecycle policy');
+  else if (ilmPolicy) await ensureIlmPolicy(client, ilmPolicy, log);
   // Built after the ILM check: `index.lifecycle.name` is an unknown setting on a cluster without ILM.
   const set = build(result.ilm);
 

@@ -15,6 +15,8 @@ export interface ElasticsearchOutputConfig {
   /** Builds the templates once the cluster's ILM support is known; null = don't install. */
   templates: ((ilmAvailable: boolean) => TemplateSet) | null;
   templateOverwrite: boolean;
+  /** Lifecycle policy the settings name; created (with a default lifecycle) when ILM exists and it does not. */
+  ilmPolicy?: string;
   /** Ingest pipelines the settings name, with the variable that named them: they must exist. */
   requiredPipelines?: Array<{ name: string; variable: string }>;
   /** Startup retry: first delay and cap (ms). Tests shorten them. */
@@ -80,7 +82,7 @@ export class ElasticsearchOutput implements Output {
       }
     }
     try {
-      if (this.cfg.templates) await installTemplates(this.client, this.cfg.templates, this.cfg.templateOverwrite, this.log);
+      if (this.cfg.templates) await installTemplates(this.client, this.cfg.templates, this.cfg.templateOverwrite, this.log, this.cfg.ilmPolicy ?? '');
     } catch (err) {
       throw new Error(`installing the index templates failed: ${describeElasticsearchError(err, nodes)}`);
     }
