@@ -9,9 +9,22 @@ import type { DecodeErrorReason, DecodeMetrics, FlowProtocol } from '../decode/t
 
 export type Labels = Record<string, string>;
 
+/** Keys of one-label metrics by name, label name and value, so the hot path builds no string. */
+const SINGLE_LABEL_KEYS = new Map<string, Map<string, Map<string, string>>>();
+
+function singleLabelKey(name: string, label: string, value: string): string {
+  let byLabel = SINGLE_LABEL_KEYS.get(name);
+  if (byLabel === undefined) SINGLE_LABEL_KEYS.set(name, (byLabel = new Map()));
+  let byValue = byLabel.get(label);
+  if (byValue === undefined) byLabel.set(label, (byValue = new Map()));
+  let k = byValue.get(value);
+  if (k === undefined) byValue.set(value, (k = name + '{' + label + '="' + value + '"}'));
+  return k;
+}
+
 function key(name: string, labels?: Labels): string {
   if (!labels) return name;
-  // One label (the common case on the hot path): no arrays, no sort.
+  // One label (the common case on the hot path): no arrays, no sort, and a cached key.
   let only: string | null = null;
   let count = 0;
   for (const k in labels) {
@@ -19,7 +32,7 @@ function key(name: string, labels?: Labels): string {
     if (++count > 1) break;
   }
   if (count === 0) return name;
-  if (count === 1) return name + '{' + only + '="' + labels[only as string] + '"}';
+  if (count === 1) return singleLabelKey(name, only as string, String(labels[only as string]));
   const names = Object.keys(labels).sort();
   if (names.length === 0) return name;
   return `${name}{${names.map((k) => `${k}="${labels[k]}"`).join(',')}}`;
@@ -53,7 +66,8 @@ export class Metrics implements DecodeMetrics {
   }
 
   count(name: string, protocol: FlowProtocol | 'unknown', n = 1): void {
-    this.inc(name, { protocol }, n);
+    const k = singleLabelKey(name, 'protocol', protocol);
+    this.values.set(k, (this.values.get(k) ?? 0) + n);
   }
 
   error(reason: DecodeErrorReason, exporter: string, protocol: FlowProtocol | 'unknown', detail: string): void {
