@@ -14,8 +14,9 @@ import { runPerRecord, runProfile } from './parts/per-record.mjs';
 import { runE2eFake } from './parts/e2e-fake.mjs';
 import { runE2eEs } from './parts/e2e-es.mjs';
 import { runPeer } from './parts/peer-nfcapd.mjs';
+import { runThreatDb } from './threatdb.mjs';
 
-const PARTS = ['per-record', 'profile', 'e2e-fake', 'e2e-es', 'peer'];
+const PARTS = ['per-record', 'profile', 'e2e-fake', 'e2e-es', 'peer', 'threatdb', 'riskiq'];
 const NOISY = 25;
 const noisy = (x) => (Number.isFinite(x?.othersCpuPct) && x.othersCpuPct > NOISY ? ` ⚠ others ${fmtNum(x.othersCpuPct)} %` : '');
 
@@ -97,8 +98,18 @@ async function main() {
       }
     }
   }
+  // The threat DB (issue 3) and RiskIQ export (issue 4) benchmarks print their own tables.
+  if (want('threatdb')) {
+    log('\n## threat DB (RiskIQ PassiveTotal blocklist)');
+    results.threatdb = await runThreatDb({ quick: args.quick, log });
+  }
+  if (want('riskiq')) {
+    log('\n## RiskIQ export');
+    execFileSync(process.execPath, [join(ROOT, 'bench', 'riskiq.mjs'), ...(args.quick ? ['--quick'] : [])], { stdio: 'inherit' });
+  }
   results.seconds = (Date.now() - started) / 1000;
 
+  if (args.only === 'threatdb' || args.only === 'riskiq') return; // their own tables were printed above
   const md = summary(results);
   log(`\n${md}`);
   mkdirSync(RESULTS_DIR, { recursive: true });
