@@ -37,6 +37,7 @@ export async function startCollector(
   let dispatch: (buf: Buffer, address: string, port: number, receivedMs: number) => void;
   let stopDecoding: () => Promise<void>;
   let workerMetrics: () => Record<string, number> = () => ({});
+  let decodingHealthy: () => boolean = () => true;
   // The RiskIQ threat DB lives here, in the main thread (download, build in a worker, refresh, persist);
   // each new DB is handed to the decoding workers. Created before them: a bad include/exclude file stops
   // startup here.
@@ -70,6 +71,7 @@ export async function startCollector(
     stopDecoding = () => pool.stop();
     publishThreatDb = (data) => pool.broadcast({ type: 'threat_db', data });
     workerMetrics = () => pool.workerMetrics();
+    decodingHealthy = () => pool.healthy();
   } else {
     // In-thread decoding: for tests that run the collector inside jest (no compiled worker script there).
     const pipeline = buildPipeline(config, log, metrics);
@@ -102,14 +104,34 @@ export async function startCollector(
     values['process_heap_used_bytes'] = mem.heapUsed;
     return values;
   };
+  // /health looks at the last minute, not at totals since start: a drop an hour ago is history.
+  const dropsOf = (v: Record<string, number>) =>
+    Object.entries(v).filter(([k]) => k.startsWith('output_dropped') || k.startsWith('datagrams_dropped')).reduce((n, [, x]) => n + x, 0);
+  let dropsMinuteAgo = 0;
+  let dropsNow = 0;
+  const window = setInterval(() => {
+    dropsMinuteAgo = dropsNow;
+    dropsNow = dropsOf(all());
+  }, 60_000);
+  window.unref();
   const api = config.api.enabled
     ? await startApi(config.api.ip, config.api.port, {
         metrics: all,
-        ready: () => true,
+        ready: () => decodingHealthy(),
         health: () => {
           const v = all();
-          const dropped = Object.entries(v).filter(([k]) => k.startsWith('output_dropped')).reduce((s, [, n]) => s + n, 0);
-          return { status: dropped > 0 ? 'degraded' : 'ok', detail: { datagrams: v['udp_datagrams_received'] ?? 0, output_dropped: dropped } };
+          const droppedRecently = dropsOf(v) - dropsMinuteAgo;
+          const workersOk = decodingHealthy();
+          return {
+            status: droppedRecently > 0 || !workersOk ? 'degraded' : 'ok',
+            detail: {
+              datagrams: v['udp_datagrams_received'] ?? 0,
+              dropped_last_minute: droppedRecently,
+              dropped_total: dropsOf(v),
+              workers_running: workersOk,
+              worker_restarts: v['worker_restarts'] ?? 0,
+            },
+          };
         },
       })
     : null;
@@ -122,6 +144,7 @@ export async function startCollector(
     metrics: all,
     async stop() {
       clearInterval(timer);
+      clearInterval(window);
       await threat?.stop();
       await receiver.stop();
       await stopDecoding();
