@@ -26,6 +26,7 @@ const GAUGES = new Set([
   'process_resident_memory_bytes',
   'process_heap_used_bytes',
   'uptime_seconds',
+  'worker_backlog_bytes',
 ]);
 
 /** One-line help for the metrics an operator looks at first. */

@@ -46,6 +46,10 @@ async function main(): Promise<void> {
   // gone (at 50k flows/s the bulk queue overflowed meanwhile). setImmediate runs after the poll phase, so
   // responses and timers get their turn between two batches.
   const pending: ArrayBuffer[] = [];
+  let pendingBytes = 0;
+  // A bound on the backlog (batches are at most ~256 KB): when decoding falls this far behind, the oldest
+  // datagrams are dropped and counted instead of growing the heap until the process dies.
+  const maxPendingBytes = 256 * 1024 * 1024;
   let scheduled = false;
   const onDatagram = (payload: Buffer, address: string, p: number, receivedMs: number): void => {
     pipeline.handleDatagram(payload, { address, port: p, receivedMs });
@@ -53,7 +57,11 @@ async function main(): Promise<void> {
   const processNext = (): void => {
     scheduled = false;
     const ab = pending.shift();
-    if (ab !== undefined) readBatch(ab, onDatagram);
+    if (ab !== undefined) {
+      pendingBytes -= ab.byteLength;
+      readBatch(ab, onDatagram);
+    }
+    metrics.set('worker_backlog_bytes', pendingBytes);
     if (pending.length > 0) {
       scheduled = true;
       setImmediate(processNext);
@@ -66,6 +74,12 @@ async function main(): Promise<void> {
       threadThreatDb.set(ThreatDb.fromData(msg.data));
     } else if (msg.type === 'batch') {
       pending.push(msg.data);
+      pendingBytes += msg.data.byteLength;
+      while (pendingBytes > maxPendingBytes && pending.length > 1) {
+        const dropped = pending.shift()!;
+        pendingBytes -= dropped.byteLength;
+        metrics.inc('datagrams_dropped', { reason: 'worker_backlog' }, readBatch(dropped, () => undefined));
+      }
       if (!scheduled) {
         scheduled = true;
         setImmediate(processNext);
