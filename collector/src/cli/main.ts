@@ -25,6 +25,7 @@ const SUBCOMMANDS: ReadonlyArray<[name: string, load: () => Register]> = [
   ['replay', () => (require('./replay') as typeof import('./replay')).register],
   ['threatdb', () => (require('./threatdb') as typeof import('./threatdb')).register],
   ['riskiq-sink', () => (require('./riskiq-sink') as typeof import('./riskiq-sink')).register],
+  ['setup', () => (require('./setup') as typeof import('./setup')).register],
 ];
 
 /** The command that runs when none is named. */
