@@ -86,13 +86,23 @@ function dataView() {
 
 const kql = (query) => ({ query, language: 'kuery' });
 
+const LENS_TYPES = { ip: 'ip', keyword: 'string', long: 'number', double: 'number', date: 'date', boolean: 'boolean' };
+
+/** Lens's dataType for a field, from the flows mapping (throws for a field the mapping does not have). */
+function lensDataType(field) {
+  const r = assets.resolveFlowsField(field);
+  if (!r || !LENS_TYPES[r.type]) throw new Error(`${field} is not a mapped field`);
+  if (r.nested) throw new Error(`${field} is inside a nested field; Lens cannot aggregate it`);
+  return LENS_TYPES[r.type];
+}
+
 const col = {
   time: () => ({
     label: '@timestamp', dataType: 'date', operationType: 'date_histogram', sourceField: '@timestamp', isBucketed: true, scale: 'interval',
     params: { interval: 'auto', includeEmptyRows: true, dropPartials: false },
   }),
-  terms: (field, label, orderBy, size = 10, dataType = 'string') => ({
-    label, dataType, operationType: 'terms', sourceField: field, isBucketed: true, scale: 'ordinal',
+  terms: (field, label, orderBy, size = 10) => ({
+    label, dataType: lensDataType(field), operationType: 'terms', sourceField: field, isBucketed: true, scale: 'ordinal',
     params: { size, orderBy: { type: 'column', columnId: orderBy }, orderDirection: 'desc', otherBucket: false, missingBucket: false, parentFormat: { id: 'terms' } },
     customLabel: true,
   }),
@@ -172,7 +182,7 @@ const V = {
   threatConversationsTime: lens('threatflow-lens-threat-conversations-over-time', '[threatflow] Threat conversations over time', { kind: 'xy', series: 'line' },
     [['t', col.time()], ['n', col.unique('network.community_id', 'Conversations')]], THREAT),
   threatConversations: lens('threatflow-lens-threat-conversations', '[threatflow] Threat conversations', { kind: 'table' },
-    [['c', col.terms('client.ip', 'Client', 'n', 50)], ['s', col.terms('server.ip', 'Server', 'n', 1)], ['p', col.terms('server.port', 'Port', 'n', 1, 'number')],
+    [['c', col.terms('client.ip', 'Client', 'n', 50)], ['s', col.terms('server.ip', 'Server', 'n', 1)], ['p', col.terms('server.port', 'Port', 'n', 1)],
       ['tag', col.terms('sec.threat.name', 'Threat tags', 'n', 3)], ['n', col.count()], ['b', col.sum('network.bytes', 'Bytes')]], THREAT),
   threatTags: lens('threatflow-lens-top-threat-tags', '[threatflow] Top threat tags', { kind: 'pie' },
     [['tag', col.terms('sec.threat.name', 'Threat tag', 'n', 10)], ['n', col.count()]], THREAT),
@@ -181,7 +191,7 @@ const V = {
       ['h', col.unique('source.ip', 'Internal hosts')], ['b', col.sum('network.bytes', 'Bytes')]],
     'destination.locality : "public" and flow.dst.sec.threat.name : *', 'Public addresses listed by RiskIQ PassiveTotal that hosts contacted; each IP opens PassiveTotal.'),
   atRiskServers: lens('threatflow-lens-at-risk-servers', '[threatflow] At-Risk Servers', { kind: 'table' },
-    [['ip', col.terms('server.ip', 'Server', 'n', 50)], ['p', col.terms('server.port', 'Port', 'n', 3, 'number')], ['n', col.count()],
+    [['ip', col.terms('server.ip', 'Server', 'n', 50)], ['p', col.terms('server.port', 'Port', 'n', 3)], ['n', col.count()],
       ['c', col.unique('client.ip', 'Threat clients')], ['b', col.sum('network.bytes', 'Bytes')]],
     'flow.client.sec.threat.name : *', 'Servers that listed threat addresses connected to as clients.'),
   highRiskClients: lens('threatflow-lens-high-risk-clients', '[threatflow] High-Risk Clients', { kind: 'table' },
@@ -203,21 +213,21 @@ const V = {
     'network.transport : ("icmp" or "ipv6-icmp")'),
   // Brute force
   bruteTable: lens('threatflow-lens-brute-force-pairs', '[threatflow] Brute force: SSH/RDP/VNC clients', { kind: 'table' },
-    [['c', col.terms('source.ip', 'Client', 'ports', 25)], ['s', col.terms('destination.ip', 'Server', 'ports', 3)], ['p', col.terms('destination.port', 'Service port', 'ports', 3, 'number')],
+    [['c', col.terms('source.ip', 'Client', 'ports', 25)], ['s', col.terms('destination.ip', 'Server', 'ports', 3)], ['p', col.terms('destination.port', 'Service port', 'ports', 3)],
       ['ports', col.unique('source.port', 'Client ports')], ['n', col.count()]], BRUTE_PORTS),
   bruteTime: lens('threatflow-lens-brute-force-over-time', '[threatflow] Brute force: connections over time by service', { kind: 'xy', series: 'bar_stacked' },
-    [['t', col.time()], ['p', col.terms('destination.port', 'Service port', 'n', 3, 'number')], ['n', col.count('Connections')]], BRUTE_PORTS),
+    [['t', col.time()], ['p', col.terms('destination.port', 'Service port', 'n', 3)], ['n', col.count('Connections')]], BRUTE_PORTS),
   // DDoS
   synTime: lens('threatflow-lens-syn-flood-over-time', '[threatflow] SYN flood: SYN-only flows over time by target', { kind: 'xy', series: 'bar_stacked' },
     [['t', col.time()], ['ip', col.terms('destination.ip', 'Target', 'n', 5)], ['n', col.count('SYN-only flows')]],
     'network.transport : "tcp" and netflow.tcp_control_bits : 2'),
   synTable: lens('threatflow-lens-syn-flood-targets', '[threatflow] SYN flood: targets', { kind: 'table' },
-    [['ip', col.terms('destination.ip', 'Target', 'n', 25)], ['p', col.terms('destination.port', 'Port', 'n', 3, 'number')], ['n', col.count('SYN-only flows')], ['src', col.unique('source.ip', 'Distinct sources')]],
+    [['ip', col.terms('destination.ip', 'Target', 'n', 25)], ['p', col.terms('destination.port', 'Port', 'n', 3)], ['n', col.count('SYN-only flows')], ['src', col.unique('source.ip', 'Distinct sources')]],
     'network.transport : "tcp" and netflow.tcp_control_bits : 2'),
   ampTime: lens('threatflow-lens-udp-amplification-over-time', '[threatflow] UDP amplification: reflected bytes over time by target', { kind: 'xy', series: 'area_stacked' },
     [['t', col.time()], ['ip', col.terms('destination.ip', 'Target', 'b', 5)], ['b', col.sum('network.bytes', 'Bytes')]], `network.transport : "udp" and ${AMP_PORTS}`),
   ampTable: lens('threatflow-lens-udp-amplification-targets', '[threatflow] UDP amplification: targets and reflector ports', { kind: 'table' },
-    [['ip', col.terms('destination.ip', 'Target', 'b', 25)], ['p', col.terms('source.port', 'Reflector port', 'b', 3, 'number')], ['b', col.sum('network.bytes', 'Bytes')],
+    [['ip', col.terms('destination.ip', 'Target', 'b', 25)], ['p', col.terms('source.port', 'Reflector port', 'b', 3)], ['b', col.sum('network.bytes', 'Bytes')],
       ['r', col.unique('source.ip', 'Reflectors')]], `network.transport : "udp" and ${AMP_PORTS}`),
   // Flows overview
   flowsTime: lens('threatflow-lens-flows-over-time', '[threatflow] Bytes over time by transport', { kind: 'xy', series: 'area_stacked' },
@@ -226,11 +236,11 @@ const V = {
   topTalkers: lens('threatflow-lens-top-talkers', '[threatflow] Top talkers', { kind: 'table' },
     [['ip', col.terms('source.ip', 'Source', 'b', 25)], ['b', col.sum('network.bytes', 'Bytes')], ['p', col.sum('network.packets', 'Packets')], ['n', col.count()]]),
   services: lens('threatflow-lens-services', '[threatflow] Services (server ports)', { kind: 'table' },
-    [['p', col.terms('server.port', 'Server port', 'b', 25, 'number')], ['tr', col.terms('network.transport', 'Transport', 'b', 2)], ['b', col.sum('network.bytes', 'Bytes')], ['n', col.count()]]),
+    [['p', col.terms('server.port', 'Server port', 'b', 25)], ['tr', col.terms('network.transport', 'Transport', 'b', 2)], ['b', col.sum('network.bytes', 'Bytes')], ['n', col.count()]]),
   protocols: lens('threatflow-lens-protocols', '[threatflow] Protocols', { kind: 'pie' },
     [['tr', col.terms('network.transport', 'Transport', 'b', 10)], ['b', col.sum('network.bytes', 'Bytes')]]),
   exporters: lens('threatflow-lens-exporters', '[threatflow] Exporters', { kind: 'table' },
-    [['ip', col.terms('observer.ip', 'Exporter', 'n', 25)], ['v', col.terms('netflow.exporter.version', 'Version', 'n', 3, 'number')], ['n', col.count()], ['b', col.sum('network.bytes', 'Bytes')]]),
+    [['ip', col.terms('observer.ip', 'Exporter', 'n', 25)], ['v', col.terms('netflow.exporter.version', 'Version', 'n', 3)], ['n', col.count()], ['b', col.sum('network.bytes', 'Bytes')]]),
   directions: lens('threatflow-lens-directions', '[threatflow] Directions', { kind: 'pie' },
     [['d', col.terms('network.direction', 'Direction', 'b', 5)], ['b', col.sum('network.bytes', 'Bytes')]]),
 };

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * A small KQL parser for the content tests: enough of the Kibana Query Language (field : value, field :
+ * (v1 or v2), field : *, range operators, and/or/not, parentheses, quoted strings) to list the field names
+ * a query names, structurally. It throws on anything it does not understand, so content can only use KQL
+ * the tests can check.
+ *
+ * Shared by dashboards.test.ts and rules.test.ts (it lives under a `.test.ts` name because the content tests
+ * own only those paths); its own tests run only when jest runs this file.
+ */
+export type KqlNode =
+  | { kind: 'and' | 'or'; children: KqlNode[] }
+  | { kind: 'not'; child: KqlNode }
+  | { kind: 'match'; field: string; op: ':' | '<' | '<=' | '>' | '>='; values: string[] };
+
+type Tok = { t: 'lp' | 'rp' | 'op' | 'word' | 'str'; v: string };
+
+function tokenize(q: string): Tok[] {
+  const out: Tok[] = [];
+  let i = 0;
+  while (i < q.length) {
+    const c = q[i];
+    if (/\s/.test(c)) { i++; continue; }
+    if (c === '(') { out.push({ t: 'lp', v: c }); i++; continue; }
+    if (c === ')') { out.push({ t: 'rp', v: c }); i++; continue; }
+    if (c === ':' ) { out.push({ t: 'op', v: c }); i++; continue; }
+    if (c === '<' || c === '>') {
+      const v = q[i + 1] === '=' ? `${c}=` : c;
+      out.push({ t: 'op', v });
+      i += v.length;
+      continue;
+    }
+    if (c === '"') {
+      let j = i + 1;
+      let v = '';
+      while (j < q.length && q[j] !== '"') { if (q[j] === '\\') j++; v += q[j]; j++; }
+      if (j >= q.length) throw new Error(`unterminated string in ${q}`);
+      out.push({ t: 'str', v });
+      i = j + 1;
+      continue;
+    }
+    let j = i;
+    while (j < q.length && !/[\s():<>"]/.test(q[j])) j++;
+    out.push({ t: 'word', v: q.slice(i, j) });
+    i = j;
+  }
+  return out;
+}
+
+export function parseKql(query: string): KqlNode | null {
+  const toks = tokenize(query);
+  if (toks.length === 0) return null;
+  let p = 0;
+  const peek = (): Tok | undefined => toks[p];
+  const kw = (w: string): boolean => peek()?.t === 'word' && peek()!.v.toLowerCase() === w;
+  const expect = (t: Tok['t']): Tok => {
+    const k = toks[p++];
+    if (!k || k.t !== t) throw new Error(`KQL: expected ${t} at token ${p} in ${query}`);
+    return k;
+  };
+  const value = (): string => {
+    const k = toks[p++];
+    if (!k || (k.t !== 'word' && k.t !== 'str')) throw new Error(`KQL: expected a value in ${query}`);
+    return k.v;
+  };
+  const valueList = (): string[] => {
+    if (peek()?.t !== 'lp') return [value()];
+    p++;
+    const vs = [value()];
+    while (kw('or') || kw('and')) { p++; vs.push(value()); }
+    expect('rp');
+    return vs;
+  };
+  const primary = (): KqlNode => {
+    if (kw('not')) { p++; return { kind: 'not', child: primary() }; }
+    if (peek()?.t === 'lp') { p++; const n = or(); expect('rp'); return n; }
+    const f = expect('word');
+    const op = expect('op').v as ':' | '<' | '<=' | '>' | '>=';
+    return { kind: 'match', field: f.v, op, values: op === ':' ? valueList() : [value()] };
+  };
+  const and = (): KqlNode => {
+    const cs = [primary()];
+    while (kw('and')) { p++; cs.push(primary()); }
+    return cs.length === 1 ? cs[0] : { kind: 'and', children: cs };
+  };
+  const or = (): KqlNode => {
+    const cs = [and()];
+    while (kw('or')) { p++; cs.push(and()); }
+    return cs.length === 1 ? cs[0] : { kind: 'or', children: cs };
+  };
+  const n = or();
+  if (p !== toks.length) throw new Error(`KQL: trailing tokens in ${query}`);
+  return n;
+}
+
+/** Every `field : value` clause of a query, in order. */
+export function kqlMatches(query: string): Array<Extract<KqlNode, { kind: 'match' }>> {
+  const out: Array<Extract<KqlNode, { kind: 'match' }>> = [];
+  const walk = (n: KqlNode | null): void => {
+    if (!n) return;
+    if (n.kind === 'match') out.push(n);
+    else if (n.kind === 'not') walk(n.child);
+    else n.children.forEach(walk);
+  };
+  walk(parseKql(query));
+  return out;
+}
+
+export const kqlFields = (query: string): string[] => kqlMatches(query).map((m) => m.field);
+
+if (expect.getState().testPath === __filename) {
+  describe('the content tests\' KQL parser', () => {
+    it('lists field names structurally, values and keywords excluded', () => {
+      expect(kqlFields('source.locality : "public" and destination.locality : "private" and destination.port : (445 or 139)'))
+        .toEqual(['source.locality', 'destination.locality', 'destination.port']);
+      expect(kqlFields('not (a.b : * or c : "x y : z") and d >= 3')).toEqual(['a.b', 'c', 'd']);
+      expect(kqlMatches('destination.port : (445 or 139)')[0].values).toEqual(['445', '139']);
+    });
+    it('refuses what it does not understand', () => {
+      for (const q of ['a :', 'a : (1 or', '"x', 'a b', 'a : 1 )']) expect(() => parseKql(q)).toThrow();
+    });
+  });
+}

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * dashboards/kibana-8.14.x-threatflow.ndjson (Kibana 8.14 saved objects export): valid NDJSON, unique ids,
+ * references that resolve inside the file, migration fields, every field a saved object names mapped in the
+ * flows index template (collected structurally from the data view, Lens columns, queries and filters), every
+ * `ip` field with the PassiveTotal URL formatter, and a navigation strip on each dashboard linking the others.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FLOWS_INDEX_PATTERN, flowsMappedFields, resolveFlowsField } from '../../src/output/elasticsearch/assets';
+import { VARIABLES_BY_NAME } from '../../src/config/variables';
+import { kqlFields, parseKql } from './dashboards-kql.test';
+
+const FILE = join(__dirname, '..', '..', '..', 'dashboards', 'kibana-8.14.x-threatflow.ndjson');
+const LAUNCH_URL = VARIABLES_BY_NAME.get('EF_PROCESSOR_ENRICH_IPADDR_RISKIQ_LAUNCH_URL')!.default as string;
+
+interface SavedObject {
+  id: string;
+  type: string;
+  attributes: Record<string, any>;
+  references: Array<{ id: string; name: string; type: string }>;
+  coreMigrationVersion?: string;
+  typeMigrationVersion?: string;
+  migrationVersion?: Record<string, string>;
+  managed?: boolean;
+}
+
+const text = readFileSync(FILE, 'utf8');
+const lines = text.split('\n');
+const parsed = lines.filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, any>);
+const summary = parsed[parsed.length - 1];
+const objects = parsed.slice(0, -1) as SavedObject[];
+const byType = (t: string): SavedObject[] => objects.filter((o) => o.type === t);
+const dataView = byType('index-pattern')[0];
+const dashboards = byType('dashboard');
+const lenses = byType('lens');
+
+/** Whether the flows mapping has the field, explicitly or through a dynamic template for `sample`'s kind. */
+function mapped(field: string, sample?: unknown): boolean {
+  return resolveFlowsField(field) !== null || (sample !== undefined && resolveFlowsField(field, sample) !== null);
+}
+
+/** Every field name a saved object names, with where it was found. */
+function namedFields(): Array<{ field: string; where: string; sample?: unknown }> {
+  const out: Array<{ field: string; where: string; sample?: unknown }> = [];
+  const kql = (q: { query?: unknown; language?: string } | undefined, where: string): void => {
+    if (!q || typeof q.query !== 'string' || q.query === '') return;
+    expect(q.language).toBe('kuery');
+    for (const field of kqlFields(q.query)) out.push({ field, where });
+  };
+  const filters = (fs: any[], where: string): void => {
+    for (const f of fs ?? []) {
+      if (f.meta?.key) out.push({ field: f.meta.key, where: `${where} filter` });
+      if (f.query) kql(f.query, `${where} filter`);
+    }
+  };
+  for (const o of objects) {
+    const where = `${o.type}:${o.id}`;
+    if (o.type === 'index-pattern') {
+      out.push({ field: o.attributes.timeFieldName, where: `${where} timeFieldName` });
+      for (const k of Object.keys(JSON.parse(o.attributes.fieldFormatMap))) out.push({ field: k, where: `${where} fieldFormatMap`, sample: '192.0.2.1' });
+      for (const k of Object.keys(JSON.parse(o.attributes.fieldAttrs ?? '{}'))) out.push({ field: k, where: `${where} fieldAttrs` });
+    } else if (o.type === 'lens') {
+      const st = o.attributes.state;
+      kql(st.query, `${where} query`);
+      filters(st.filters, where);
+      for (const [lid, layer] of Object.entries<any>(st.datasourceStates.formBased.layers)) {
+        for (const [cid, c] of Object.entries<any>(layer.columns)) {
+          if (c.sourceField !== undefined && c.sourceField !== '___records___') out.push({ field: c.sourceField, where: `${where} layer ${lid} column ${cid}` });
+          if (c.filter) kql(c.filter, `${where} column ${cid} filter`);
+        }
+      }
+    } else if (o.type === 'dashboard') {
+      const ss = JSON.parse(o.attributes.kibanaSavedObjectMeta.searchSourceJSON);
+      kql(ss.query, `${where} query`);
+      filters(ss.filter, where);
+    }
+  }
+  return out;
+}
+
+function markdownLinks(md: string): string[] {
+  const out: string[] = [];
+  // [text](url): walk the markdown, no nesting in our strip.
+  let i = 0;
+  while ((i = md.indexOf('](', i)) !== -1) {
+    const end = md.indexOf(')', i);
+    out.push(md.slice(i + 2, end));
+    i = end;
+  }
+  return out;
+}
+
+describe('Kibana saved objects (dashboards/kibana-8.14.x-threatflow.ndjson)', () => {
+  it('is NDJSON: one JSON object per line, a final newline, the export summary last', () => {
+    expect(text.endsWith('\n')).toBe(true);
+    expect(lines[lines.length - 1]).toBe('');
+    for (const l of lines.slice(0, -1)) expect(() => JSON.parse(l)).not.toThrow();
+    expect(summary).toEqual({ excludedObjects: [], excludedObjectsCount: 0, exportedCount: objects.length, missingRefCount: 0, missingReferences: [] });
+    expect(objects.length).toBeGreaterThan(10);
+  });
+
+  it('has unique ids, known types, migration fields and managed: false on every object', () => {
+    const keys = objects.map((o) => `${o.type}:${o.id}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(new Set(objects.map((o) => o.id)).size).toBe(objects.length);
+    for (const o of objects) {
+      expect(['index-pattern', 'lens', 'dashboard', 'visualization']).toContain(o.type);
+      expect(typeof o.id).toBe('string');
+      expect(o.id).toMatch(/^[a-z0-9-]+$/);
+      expect(o.coreMigrationVersion).toBe('8.8.0');
+      expect(o.typeMigrationVersion ?? o.migrationVersion).toBeTruthy();
+      if (o.typeMigrationVersion) expect(o.typeMigrationVersion).toMatch(/^\d+\.\d+\.\d+$/);
+      expect(o.managed).toBe(false);
+      expect(Array.isArray(o.references)).toBe(true);
+      expect(typeof o.attributes.title).toBe('string');
+    }
+  });
+
+  it('resolves every reference inside the file, with unique reference names per object', () => {
+    const ids = new Set(objects.map((o) => `${o.type}:${o.id}`));
+    for (const o of objects) {
+      for (const r of o.references) expect([o.id, r.name, ids.has(`${r.type}:${r.id}`)]).toEqual([o.id, r.name, true]);
+      const names = o.references.map((r) => r.name);
+      expect(new Set(names).size).toBe(names.length);
+    }
+  });
+
+  it('has one data view for the flows with @timestamp', () => {
+    expect(byType('index-pattern')).toHaveLength(1);
+    expect(dataView.attributes.title).toBe(FLOWS_INDEX_PATTERN);
+    expect(dataView.attributes.timeFieldName).toBe('@timestamp');
+  });
+
+  it('gives every ip field of the mapping (and only ip fields) the PassiveTotal URL formatter', () => {
+    expect(LAUNCH_URL).toBe('https://community.riskiq.com/research?query={{value}}');
+    const fmt = JSON.parse(dataView.attributes.fieldFormatMap) as Record<string, { id: string; params: Record<string, unknown> }>;
+    const ipFields = [...flowsMappedFields()].filter(([, t]) => t === 'ip').map(([p]) => p);
+    expect(ipFields).toEqual(expect.arrayContaining(['source.ip', 'destination.ip', 'client.ip', 'server.ip', 'related.ip', 'observer.ip', 'threat.enrichments.indicator.ip']));
+    for (const f of ipFields) {
+      expect([f, fmt[f]?.id]).toEqual([f, 'url']);
+      expect([f, fmt[f].params.urlTemplate, fmt[f].params.labelTemplate]).toEqual([f, LAUNCH_URL, '{{value}}']);
+    }
+    for (const [f, v] of Object.entries(fmt)) {
+      expect([f, (resolveFlowsField(f) ?? resolveFlowsField(f, '192.0.2.1'))?.type]).toEqual([f, 'ip']);
+      expect([f, v.id, v.params.urlTemplate]).toEqual([f, 'url', LAUNCH_URL]);
+    }
+  });
+
+  it('names only fields the flows index template maps', () => {
+    const named = namedFields();
+    expect(named.length).toBeGreaterThan(50);
+    const missing = named.filter((n) => !mapped(n.field, n.sample)).map((n) => `${n.field} (${n.where})`);
+    expect(missing).toEqual([]);
+  });
+
+  it('has Lens visualizations whose layers reference the data view and whose columns fit the mapping', () => {
+    expect(lenses.length).toBeGreaterThanOrEqual(15);
+    const lensType: Record<string, string> = { ip: 'ip', keyword: 'string', long: 'number', double: 'number', date: 'date' };
+    for (const l of lenses) {
+      const st = l.attributes.state;
+      expect(['lnsXY', 'lnsDatatable', 'lnsPie', 'lnsMetric']).toContain(l.attributes.visualizationType);
+      if (st.query.query) expect(() => parseKql(st.query.query)).not.toThrow();
+      const layers = Object.entries<any>(st.datasourceStates.formBased.layers);
+      expect(layers.length).toBeGreaterThan(0);
+      for (const [lid, layer] of layers) {
+        const ref = l.references.find((r) => r.name === `indexpattern-datasource-layer-${lid}`);
+        expect([l.id, lid, ref?.type, ref?.id]).toEqual([l.id, lid, 'index-pattern', dataView.id]);
+        expect(Object.keys(layer.columns).sort()).toEqual([...layer.columnOrder].sort());
+        for (const [cid, c] of Object.entries<any>(layer.columns)) {
+          if (c.operationType === 'count') continue;
+          const r = resolveFlowsField(c.sourceField);
+          // Lens aggregates without a nested aggregation: a field under threat.enrichments would show nothing.
+          expect([l.id, cid, r?.nested]).toEqual([l.id, cid, undefined]);
+          if (c.operationType === 'terms' || c.operationType === 'date_histogram') expect([l.id, cid, c.dataType]).toEqual([l.id, cid, lensType[r!.type]]);
+          if (c.operationType === 'terms') expect(Object.keys(layer.columns)).toContain(c.params.orderBy.columnId);
+        }
+      }
+      // Accessors name columns of the layer.
+      const vis = l.attributes.state.visualization;
+      const cols = new Set(layers.flatMap(([, layer]) => layer.columnOrder as string[]));
+      const accessors: string[] = [];
+      if (l.attributes.visualizationType === 'lnsXY') for (const y of vis.layers) accessors.push(y.xAccessor, ...y.accessors, ...(y.splitAccessor ? [y.splitAccessor] : []));
+      if (l.attributes.visualizationType === 'lnsDatatable') accessors.push(...vis.columns.map((c: { columnId: string }) => c.columnId));
+      if (l.attributes.visualizationType === 'lnsPie') for (const y of vis.layers) accessors.push(...y.primaryGroups, ...y.metrics);
+      if (l.attributes.visualizationType === 'lnsMetric') accessors.push(vis.metricAccessor);
+      expect(accessors.length).toBeGreaterThan(0);
+      for (const a of accessors) expect([l.id, a, cols.has(a)]).toEqual([l.id, a, true]);
+    }
+  });
+
+  it('has the five dashboards, each panel wired to a reference', () => {
+    expect(dashboards.map((d) => d.attributes.title).sort()).toEqual(
+      ['[threatflow] Brute force', '[threatflow] DDoS', '[threatflow] Flows overview', '[threatflow] Reconnaissance', '[threatflow] Threats'].sort(),
+    );
+    for (const d of dashboards) {
+      const panels = JSON.parse(d.attributes.panelsJSON) as any[];
+      expect(JSON.parse(d.attributes.optionsJSON)).toBeTruthy();
+      const indices = panels.map((p) => p.panelIndex);
+      expect(new Set(indices).size).toBe(indices.length);
+      for (const p of panels) {
+        expect(p.gridData.i).toBe(p.panelIndex);
+        expect(p.gridData.x + p.gridData.w).toBeLessThanOrEqual(48);
+        if (p.panelRefName) {
+          const ref = d.references.find((r) => r.name === `${p.panelIndex}:${p.panelRefName}`);
+          expect([d.id, p.panelIndex, ref?.type]).toEqual([d.id, p.panelIndex, p.type]);
+        } else {
+          expect(p.embeddableConfig.savedVis).toBeTruthy(); // by-value panel
+        }
+      }
+      expect(panels.filter((p) => p.type === 'lens').length).toBeGreaterThanOrEqual(2);
+    }
+    const threats = dashboards.find((d) => d.attributes.title === '[threatflow] Threats')!;
+    const titles = threats.references.map((r) => lenses.find((l) => l.id === r.id)!.attributes.title);
+    for (const t of ['Threat flows over time', 'Threat conversations', 'Top threat tags', 'Public Threats', 'At-Risk Servers', 'High-Risk Clients']) {
+      expect(titles).toContain(`[threatflow] ${t}`);
+    }
+  });
+
+  it('puts a markdown navigation strip on each dashboard that links every other dashboard', () => {
+    for (const d of dashboards) {
+      const panels = JSON.parse(d.attributes.panelsJSON) as any[];
+      const strip = panels.filter((p) => p.embeddableConfig?.savedVis?.type === 'markdown');
+      expect(strip).toHaveLength(1);
+      const links = markdownLinks(strip[0].embeddableConfig.savedVis.params.markdown);
+      const others = dashboards.filter((o) => o.id !== d.id).map((o) => `/app/dashboards#/view/${o.id}`);
+      expect(links.sort()).toEqual(others.sort());
+    }
+  });
+});
