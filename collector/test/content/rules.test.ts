@@ -192,7 +192,7 @@ describeEs('query rules on the embedded Elasticsearch', () => {
       ...allPorts.map((p) => n.toDocument(flow(PRIVATE, PUBLIC, p), Date.now())), // private → public
       n.toDocument(flow(PUBLIC, PRIVATE, 443), Date.now()), // another port
     ];
-    expect([docs[0].source.locality, docs[0].destination.locality]).toEqual(['public', 'private']);
+    expect([docs[0].source?.locality, docs[0].destination?.locality]).toEqual(['public', 'private']);
     const body = docs.map((d) => `{"create":{}}\n${serializeDocument(d)}\n`).join('');
     const bulk = await es('POST', `/${dataStream}/_bulk?refresh=true&filter_path=errors,items.*.error`, body);
     expect(bulk.json).toEqual({ errors: false });
