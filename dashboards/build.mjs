@@ -21,7 +21,11 @@ export const DATA_VIEW_ID = 'threatflow-flows';
 const INDEX_PATTERN = assets.FLOWS_INDEX_PATTERN;
 
 const CORE = '8.8.0';
-const TYPE_VERSION = { 'index-pattern': '8.0.0', lens: '8.9.0', dashboard: '10.2.0' };
+/**
+ * Kept at versions every 8.14 node knows (an object that claims a newer version than the node's is refused on
+ * import; an older one is migrated forward): index-pattern 8.0.0, lens 8.9.0, dashboard 8.9.0.
+ */
+const TYPE_VERSION = { 'index-pattern': '8.0.0', lens: '8.9.0', dashboard: '8.9.0' };
 
 /**
  * IP fields of the data view: every explicitly mapped `ip` field, plus the decoded elements the collector
