@@ -325,5 +325,9 @@ export function buildObjects() {
 const objects = buildObjects();
 const lines = objects.map((o) => JSON.stringify(o));
 lines.push(JSON.stringify({ excludedObjects: [], excludedObjectsCount: 0, exportedCount: objects.length, missingRefCount: 0, missingReferences: [] }));
-writeFileSync(join(here, 'kibana-8.14.x-threatflow.ndjson'), `${lines.join('\n')}\n`);
-console.log(`wrote ${objects.length} saved objects`);
+// `--stdout` prints instead of writing (the content test compares it with the committed file).
+if (process.argv.includes('--stdout')) process.stdout.write(`${lines.join('\n')}\n`);
+else {
+  writeFileSync(join(here, 'kibana-8.14.x-threatflow.ndjson'), `${lines.join('\n')}\n`);
+  console.log(`wrote ${objects.length} saved objects`);
+}

@@ -157,5 +157,10 @@ const mlRules = ML_JOBS.map(([job, what, tid, tname]) => ({
 
 export const RULES = [indicatorMatch, ...exposure, ...mlRules];
 
-writeFileSync(join(here, 'threatflow-rules-8.14.ndjson'), `${RULES.map((r) => JSON.stringify(r)).join('\n')}\n`);
-console.log(`wrote ${RULES.length} rules`);
+const out = `${RULES.map((r) => JSON.stringify(r)).join('\n')}\n`;
+// `--stdout` prints instead of writing (the content test compares it with the committed file).
+if (process.argv.includes('--stdout')) process.stdout.write(out);
+else {
+  writeFileSync(join(here, 'threatflow-rules-8.14.ndjson'), out);
+  console.log(`wrote ${RULES.length} rules`);
+}

@@ -6,6 +6,7 @@
  * query written by hand as query DSL runs as a search on `logs-threatflow.flows-*` and matches exactly the
  * documents the rule is about.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { newFlowRecord, type FlowRecord } from '../../src/decode/types';
@@ -58,6 +59,11 @@ describe('detection rules (detection-rules/threatflow-rules-8.14.ndjson)', () =>
     expect(ofType('query')).toHaveLength(3);
     expect(ofType('machine_learning')).toHaveLength(ML_JOB_IDS.length);
     expect(rules).toHaveLength(4 + ML_JOB_IDS.length);
+  });
+
+  it('is what detection-rules/build.mjs generates (regenerate after changing either)', () => {
+    const out = execFileSync(process.execPath, [join(DIR, 'build.mjs'), '--stdout'], { encoding: 'utf8' });
+    expect(out === text).toBe(true);
   });
 
   it('gives every rule the common required fields', () => {
