@@ -241,3 +241,72 @@ describeEs('threatflow setup against the embedded Elasticsearch', () => {
     }
   }, 60_000);
 });
+
+/**
+ * A cluster with ILM and ML cannot run here, so a loopback server keeps what is PUT and answers GETs the
+ * way Elasticsearch shapes them: enough to check the ILM, pipeline and ML steps create what is missing
+ * and leave alone what is there (the second run writes nothing but the always-overwritten templates).
+ */
+describe('threatflow setup against a cluster with ILM and ML (loopback stand-in)', () => {
+  beforeAll(requireBuiltCli);
+
+  it('creates the ILM policy, pipeline, ML jobs and datafeeds once; a second run changes none of them', async () => {
+    const store = new Map<string, unknown>();
+    const writes: string[] = [];
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const path = (req.url ?? '').split('?')[0];
+        const send = (status: number, body: unknown) => {
+          res.writeHead(status, { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch' });
+          res.end(JSON.stringify(body));
+        };
+        if (req.method === 'PUT') {
+          store.set(path, JSON.parse(Buffer.concat(chunks).toString() || '{}'));
+          writes.push(path);
+          return send(200, { acknowledged: true });
+        }
+        if (path === '/') return send(200, { name: 'stub', cluster_name: 'stub', version: { number: '8.14.3' }, tagline: 'You Know, for Search' });
+        if (path === '/_ilm/status') return send(200, { operation_mode: 'RUNNING' });
+        if (path === '/_ml/info') return send(200, { defaults: {}, limits: {} });
+        const body = store.get(path);
+        if (body === undefined) return send(404, { error: { type: 'resource_not_found_exception', reason: `${path} missing` }, status: 404 });
+        const name = decodeURIComponent(path.split('/').pop() ?? '');
+        if (path.startsWith('/_component_template/')) return send(200, { component_templates: [{ name, component_template: body }] });
+        if (path.startsWith('/_index_template/')) return send(200, { index_templates: [{ name, index_template: body }] });
+        if (path.startsWith('/_ingest/pipeline/')) return send(200, { [name]: body });
+        return send(200, body);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const env = { EF_OUTPUT_ELASTICSEARCH_ADDRESSES: `127.0.0.1:${(server.address() as AddressInfo).port}`, EF_OUTPUT_ELASTICSEARCH_INDEX_TEMPLATE_OVERWRITE: 'false' };
+    try {
+      const first = await runCli([], env);
+      expect([first.code, first.stderr]).toEqual([0, '']);
+      expect(first.stdout).toMatch(/^done +ILM policy: ILM policy "threatflow" created/m);
+      expect(first.stdout).toMatch(/^done +ingest pipeline: pipeline threatflow-flows version 1 installed/m);
+      expect(first.stdout).toMatch(/^done +ML jobs: created: /m);
+      expect(store.get('/_ingest/pipeline/threatflow-flows')).toEqual(JSON.parse(readFileSync(join(REPO, 'ingest-pipelines', 'threatflow-flows.json'), 'utf8')));
+      const jobs = writes.filter((w) => w.startsWith('/_ml/anomaly_detectors/'));
+      const feeds = writes.filter((w) => w.startsWith('/_ml/datafeeds/'));
+      expect(jobs).toHaveLength(8);
+      expect(feeds).toHaveLength(8);
+      const ps = store.get('/_ml/anomaly_detectors/threatflow_port_scan') as Record<string, any>;
+      expect(ps.job_id).toBeUndefined(); // the id is in the path
+      expect(ps.groups).toEqual(['threatflow', 'recon']);
+      expect(store.get('/_ml/datafeeds/datafeed-threatflow_port_scan')).toMatchObject({ job_id: 'threatflow_port_scan', indices: ['logs-threatflow.flows-*'] });
+      expect((store.get(`/_component_template/${encodeURIComponent(FLOWS_SETTINGS_COMPONENT)}`) as any).template.settings.index.lifecycle.name).toBe('threatflow');
+
+      writes.length = 0;
+      const second = await runCli([], env);
+      expect([second.code, second.stderr]).toEqual([0, '']);
+      expect(second.stdout).toMatch(/^unchanged +ILM policy: ILM policy "threatflow" exists/m);
+      expect(second.stdout).toMatch(/^unchanged +ingest pipeline: /m);
+      expect(second.stdout).toMatch(/^unchanged +ML jobs: created: none; present: 16/m);
+      expect(writes).toEqual([]);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  }, 60_000);
+});
