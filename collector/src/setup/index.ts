@@ -2,7 +2,7 @@
 /**
  * `threatflow setup` (DESIGN.md §9, issue 5): installs the Elastic content step by step, idempotently.
  * Each step either changes the cluster, finds it already right, or is skipped with a reason (no ILM, no
- * ML, no --kibana); the first step that fails stops the run with a `SetupError` naming it. `dryRun`
+ * ML, no --kibana); the pipeline goes in before the templates that may name it as their default. The first step that fails stops the run with a `SetupError` naming it. `dryRun`
  * contacts nothing and only says what each step would do.
  */
 import { existsSync } from 'node:fs';
@@ -112,31 +112,6 @@ export async function runSetup(opts: SetupOptions): Promise<StepResult[]> {
       },
     },
     {
-      name: 'index templates',
-      plan: `PUT _component_template/${FLOWS_SETTINGS_COMPONENT}, ${FLOWS_MAPPINGS_COMPONENT}; PUT _index_template/${FLOWS_INDEX_TEMPLATE}`,
-      run: async () => {
-        const r = await installTemplates(
-          cl(),
-          (ilmAvailable) =>
-            flowsTemplateSet(
-              {
-                shards: es.indexTemplate.shards,
-                replicas: es.indexTemplate.replicas,
-                refreshInterval: es.indexTemplate.refreshInterval,
-                codec: es.indexTemplate.codec,
-                ilmLifecycle: es.indexTemplate.ilmLifecycle,
-                pipelineDefault: es.indexTemplate.pipelineDefault,
-                pipelineFinal: es.indexTemplate.pipelineFinal,
-              },
-              { ilmAvailable },
-            ),
-          es.indexTemplate.overwrite,
-          log,
-        );
-        return { status: r.written.length ? 'done' : 'unchanged', detail: `written: ${r.written.join(', ') || 'none'}; unchanged: ${r.unchanged.join(', ') || 'none'}` };
-      },
-    },
-    {
       name: 'ingest pipeline',
       plan: opts.skipPipelines ? 'skipped (--skip-pipelines)' : `PUT _ingest/pipeline/${FLOWS_PIPELINE_ID} from ingest-pipelines/${FLOWS_PIPELINE_ID}.json (when missing or older)`,
       run: async () => {
@@ -160,6 +135,31 @@ export async function runSetup(opts: SetupOptions): Promise<StepResult[]> {
           throw new Error(`Elasticsearch refused the pipeline ${FLOWS_PIPELINE_ID}: ${reason}${hint}`);
         }
         return { status: 'done', detail: `pipeline ${FLOWS_PIPELINE_ID} version ${ours} installed` };
+      },
+    },
+    {
+      name: 'index templates',
+      plan: `PUT _component_template/${FLOWS_SETTINGS_COMPONENT}, ${FLOWS_MAPPINGS_COMPONENT}; PUT _index_template/${FLOWS_INDEX_TEMPLATE}`,
+      run: async () => {
+        const r = await installTemplates(
+          cl(),
+          (ilmAvailable) =>
+            flowsTemplateSet(
+              {
+                shards: es.indexTemplate.shards,
+                replicas: es.indexTemplate.replicas,
+                refreshInterval: es.indexTemplate.refreshInterval,
+                codec: es.indexTemplate.codec,
+                ilmLifecycle: es.indexTemplate.ilmLifecycle,
+                pipelineDefault: es.indexTemplate.pipelineDefault,
+                pipelineFinal: es.indexTemplate.pipelineFinal,
+              },
+              { ilmAvailable },
+            ),
+          es.indexTemplate.overwrite,
+          log,
+        );
+        return { status: r.written.length ? 'done' : 'unchanged', detail: `written: ${r.written.join(', ') || 'none'}; unchanged: ${r.unchanged.join(', ') || 'none'}` };
       },
     },
     {
