@@ -2,8 +2,10 @@
 /**
  * `threatflow setup` (DESIGN.md §9, issue 5): installs the Elastic content step by step, idempotently.
  * Each step either changes the cluster, finds it already right, or is skipped with a reason (no ILM, no
- * ML, no --kibana); the pipeline goes in before the templates that may name it as their default. The first step that fails stops the run with a `SetupError` naming it. `dryRun`
- * contacts nothing and only says what each step would do.
+ * ML, no --kibana); the pipeline goes in before the templates that may name it as their default. The
+ * first step that fails stops the run with a `SetupError` naming it. `dryRun` contacts nothing and only
+ * says what each step would do. ML jobs and datafeeds that exist are left as they are (an open job cannot
+ * be replaced; delete it to reinstall).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
