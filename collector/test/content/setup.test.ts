@@ -6,7 +6,7 @@
  * Kibana (method, path, kbn-xsrf, auth, multipart boundary, uploaded bytes identical to the NDJSON on
  * disk, Kibana-like answers; an error answer exits non-zero naming the step), and --dry-run (sends nothing).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { FLOWS_INDEX_TEMPLATE, FLOWS_MAPPINGS_COMPONENT, FLOWS_SETTINGS_COMPONENT } from '../../src/output/elasticsearch/assets';
 import { INDICATOR_INDEX_TEMPLATE } from '../../src/enrich/riskiq-threat/indicators';
 import { CLI, requireBuiltCli } from '../helpers/collector';
-import { describeEs, es, ES_URL } from '../helpers/es';
+import { describeEs, es, ES_URL, uniqueId } from '../helpers/es';
+import { CAPTURES_DIR } from '../helpers/exporters';
 
 const REPO = join(__dirname, '..', '..', '..');
 
@@ -88,7 +89,8 @@ function multipart(r: Received): Array<{ name: string; filename?: string; conten
   return parts;
 }
 
-const esEnv = { EF_OUTPUT_ELASTICSEARCH_ADDRESSES: ES_URL.replace(/^https?:\/\//, '') };
+// Replicas 0 as the collector's e2e tests install them (the templates are shared by the whole run).
+const esEnv = { EF_OUTPUT_ELASTICSEARCH_ADDRESSES: ES_URL.replace(/^https?:\/\//, ''), EF_OUTPUT_ELASTICSEARCH_INDEX_TEMPLATE_REPLICAS: '0' };
 
 function fixtures(): { dir: string; dashboards: string; rules: string } {
   const dir = mkdtempSync(join(tmpdir(), 'tf-setup-'));
@@ -163,6 +165,31 @@ describeEs('threatflow setup against the embedded Elasticsearch', () => {
     }
     const t = await es('GET', `/_index_template/${FLOWS_INDEX_TEMPLATE}`);
     expect(t.json.index_templates[0].index_template.composed_of).toEqual(expect.arrayContaining([FLOWS_SETTINGS_COMPONENT, FLOWS_MAPPINGS_COMPONENT]));
+
+    // Decoded, threat-enriched flows index into a data stream of the installed template without mapping
+    // conflicts, with the intended types.
+    const stream = `logs-threatflow.flows-setup${uniqueId()}`;
+    const dec = spawnSync(process.execPath, [CLI, 'decode', '--quiet', '--threat-db', join(REPO, 'collector', 'test', 'fixtures', 'riskiq-demo', 'blocklist.csv'), join(CAPTURES_DIR, 'softflowd-ipfix.pcap'), join(CAPTURES_DIR, 'pmacct-sflow.pcap')], {
+      env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EF_'))),
+      maxBuffer: 64 << 20,
+    });
+    expect(dec.status).toBe(0);
+    const lines = dec.stdout.toString('utf8').trim().split('\n');
+    try {
+      const b = await es('POST', `/${stream}/_bulk?refresh=true`, lines.map((l) => `{"create":{}}\n${l}\n`).join(''));
+      expect(b.json.items.filter((i: any) => i.create.error).map((i: any) => i.create.error)).toEqual([]);
+      const m = await es('GET', `/${stream}/_mapping/field/source.ip,network.bytes,@timestamp,network.direction`);
+      const types = Object.values(m.json as Record<string, { mappings: Record<string, { mapping: Record<string, { type: string }> }> }>)[0].mappings;
+      expect(types['source.ip'].mapping.ip.type).toBe('ip');
+      expect(types['network.bytes'].mapping.bytes.type).toBe('long');
+      expect(types['@timestamp'].mapping['@timestamp'].type).toBe('date');
+      expect(types['network.direction'].mapping.direction.type).toBe('keyword');
+      const full = await es('GET', `/${stream}/_mapping`);
+      const props = (Object.values(full.json)[0] as { mappings: { properties: Record<string, any> } }).mappings.properties;
+      expect(props.threat.properties.enrichments.type).toBe('nested');
+    } finally {
+      await es('DELETE', `/_data_stream/${stream}`);
+    }
   }, 60_000);
 
   it('--kibana imports the saved objects and the detection rules as Kibana expects them (basic auth)', async () => {
