@@ -106,6 +106,66 @@ export function kqlMatches(query: string): Array<Extract<KqlNode, { kind: 'match
   return out;
 }
 
+/**
+ * Query DSL for a parsed query, as Kibana's KQL does it for these forms: `f : *` is `exists`, `f : v` a
+ * `match` (one `should` per listed value), ranges a `range`, and/or/not `bool`.
+ */
+export function kqlToDsl(n: KqlNode | null): Record<string, unknown> {
+  if (n === null) return { match_all: {} };
+  if (n.kind === 'not') return { bool: { must_not: kqlToDsl(n.child) } };
+  if (n.kind !== 'match') {
+    const children = n.children.map(kqlToDsl);
+    return n.kind === 'and' ? { bool: { filter: children } } : { bool: { should: children, minimum_should_match: 1 } };
+  }
+  if (n.op !== ':') {
+    const op = ({ '<': 'lt', '<=': 'lte', '>': 'gt', '>=': 'gte' } as const)[n.op];
+    return { range: { [n.field]: { [op]: n.values[0] } } };
+  }
+  if (n.values.length === 1 && n.values[0] === '*') return { exists: { field: n.field } };
+  return { bool: { should: n.values.map((v) => ({ match: { [n.field]: v } })), minimum_should_match: 1 } };
+}
+
+/**
+ * The search path for `pattern` without the indices whose mapping contradicts the flows template for
+ * `fields` (an index created while the template was missing maps IPs as text, and every aggregation on it
+ * fails): the content is checked against every index the template mapped, and the others are named in a
+ * warning rather than silently passing. `typeOf(field)` is the template's type.
+ */
+export async function conformingPath(
+  pattern: string,
+  fields: string[],
+  typeOf: (field: string) => string | undefined,
+  get: (path: string) => Promise<{ status: number; json: any }>,
+): Promise<{ path: string; excluded: string[] }> {
+  const res = await get(`/${encodeURIComponent(pattern)}/_mapping/field/${[...new Set(fields)].map(encodeURIComponent).join(',')}`);
+  const excluded: string[] = [];
+  for (const [index, m] of Object.entries<any>(res.json ?? {})) {
+    for (const [field, fm] of Object.entries<any>(m.mappings ?? {})) {
+      const actual = (Object.values(fm.mapping)[0] as { type: string }).type;
+      const want = typeOf(field);
+      if (want !== undefined && actual !== want && !(want === 'flattened')) {
+        excluded.push(`${index} (${field}: ${actual}, template: ${want})`);
+        break;
+      }
+    }
+  }
+  const names = excluded.map((e) => e.split(' ')[0]);
+  // eslint-disable-next-line no-console
+  if (excluded.length > 0) console.warn(`indices of ${pattern} not mapped by the flows template, left out: ${excluded.join('; ')}`);
+  return { path: [pattern, ...names.map((n) => `-${n}`)].map(encodeURIComponent).join(','), excluded };
+}
+
+/**
+ * Shard failures of a search response, without those on another test's transient data stream (`tftest` in
+ * the name, not `ours`): concurrent test files create and delete theirs under the same pattern, and a shard
+ * that is being created or deleted fails the search for reasons that have nothing to do with the content.
+ */
+export function unexpectedFailures(json: any, ours: string): string[] {
+  return ((json?._shards?.failures ?? []) as Array<{ index?: string; reason?: { type?: string; reason?: string } }>)
+    .filter((f) => !(f.index?.includes('tftest') && !f.index.includes(ours)))
+    .map((f) => `${f.index}: ${f.reason?.type}: ${f.reason?.reason}`);
+}
+
 export const kqlFields = (query: string): string[] => kqlMatches(query).map((m) => m.field);
 
 if (expect.getState().testPath === __filename) {
@@ -115,6 +175,11 @@ if (expect.getState().testPath === __filename) {
         .toEqual(['source.locality', 'destination.locality', 'destination.port']);
       expect(kqlFields('not (a.b : * or c : "x y : z") and d >= 3')).toEqual(['a.b', 'c', 'd']);
       expect(kqlMatches('destination.port : (445 or 139)')[0].values).toEqual(['445', '139']);
+    });
+    it('turns queries into DSL', () => {
+      expect(kqlToDsl(parseKql('a : * and not b : (1 or 2)'))).toEqual({
+        bool: { filter: [{ exists: { field: 'a' } }, { bool: { must_not: { bool: { should: [{ match: { b: '1' } }, { match: { b: '2' } }], minimum_should_match: 1 } } } }] },
+      });
     });
     it('refuses what it does not understand', () => {
       for (const q of ['a :', 'a : (1 or', '"x', 'a b', 'a : 1 )']) expect(() => parseKql(q)).toThrow();

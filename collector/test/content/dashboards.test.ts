@@ -10,7 +10,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FLOWS_INDEX_PATTERN, flowsMappedFields, resolveFlowsField } from '../../src/output/elasticsearch/assets';
 import { VARIABLES_BY_NAME } from '../../src/config/variables';
-import { kqlFields, parseKql } from './dashboards-kql.test';
+import { newFlowRecord, type FlowRecord } from '../../src/decode/types';
+import { serializeDocument } from '../../src/pipeline/ecs';
+import { createNormalizer } from '../../src/pipeline/normalize';
+import { flowsMappingsComponent } from '../../src/output/elasticsearch/assets';
+import { describeEs, es, uniqueId } from '../helpers/es';
+import { conformingPath, unexpectedFailures, kqlFields, kqlToDsl, parseKql } from './dashboards-kql.test';
 
 const FILE = join(__dirname, '..', '..', '..', 'dashboards', 'kibana-8.14.x-threatflow.ndjson');
 const LAUNCH_URL = VARIABLES_BY_NAME.get('EF_PROCESSOR_ENRICH_IPADDR_RISKIQ_LAUNCH_URL')!.default as string;
@@ -245,5 +250,78 @@ describe('Kibana saved objects (dashboards/kibana-8.14.x-threatflow.ndjson)', ()
       const others = dashboards.filter((o) => o.id !== d.id).map((o) => `/app/dashboards#/view/${o.id}`);
       expect(links.sort()).toEqual(others.sort());
     }
+  });
+});
+
+/** The aggregation Lens runs for a column (the subset of operations the file uses). */
+function columnAgg(c: any): Record<string, unknown> {
+  switch (c.operationType) {
+    case 'date_histogram': return { date_histogram: { field: c.sourceField, fixed_interval: '1h' } };
+    case 'terms': return { terms: { field: c.sourceField, size: c.params.size } };
+    case 'sum': return { sum: { field: c.sourceField } };
+    case 'unique_count': return { cardinality: { field: c.sourceField } };
+    case 'count': return { value_count: { field: '_index' } };
+    default: throw new Error(`no aggregation for ${c.operationType}`);
+  }
+}
+
+describeEs('Lens visualizations on the embedded Elasticsearch', () => {
+  const id = uniqueId();
+  const component = `tftest-dash-${id}@mappings`;
+  const template = `tftest-dash-${id}`;
+  const dataStream = `logs-threatflow.flows-tftestdash${id}`;
+
+  afterAll(async () => {
+    await es('DELETE', `/_data_stream/${dataStream}`);
+    await es('DELETE', `/_index_template/${template}`);
+    await es('DELETE', `/_component_template/${encodeURIComponent(component)}`);
+  });
+
+  it('runs each visualization\'s query and column aggregations as a search on the data view\'s pattern', async () => {
+    expect((await es('PUT', `/_component_template/${encodeURIComponent(component)}`, flowsMappingsComponent())).status).toBe(200);
+    const put = await es('PUT', `/_index_template/${template}`, {
+      index_patterns: [`${dataStream}*`], data_stream: {}, priority: 500, composed_of: [component],
+      template: { settings: { index: { number_of_shards: 1, number_of_replicas: 0 } } },
+    });
+    expect(put.status).toBe(200);
+    const n = createNormalizer({ timestampSource: 'end', communityIdEnable: true, communityIdSeed: 0, expandClientServer: true, privateCidrs: [] });
+    const rec = (fill: Partial<FlowRecord>): FlowRecord =>
+      Object.assign(newFlowRecord('ipfix', '10.255.0.1'), { exportTimeMs: Date.now(), sysUptimeMs: 5, startMs: Date.now() - 1000, endMs: Date.now(), bytes: 100, packets: 2 }, fill);
+    const threat = n.toDocument(rec({ srcAddr: '10.0.0.5', dstAddr: '93.184.216.34', srcPort: 50000, dstPort: 443, ipProtocol: 6, tcpFlags: 0x1b }), Date.now());
+    threat.sec = { threat: { name: ['botnet'], feed: { name: 'RiskIQ PassiveTotal' } } };
+    threat.flow.dst = { sec: { threat: { name: ['botnet'] } } };
+    threat.flow.server = { sec: { threat: { name: ['botnet'] } } };
+    const docs = [
+      threat,
+      n.toDocument(rec({ srcAddr: '93.184.216.35', dstAddr: '10.0.0.6', srcPort: 40000, dstPort: 22, ipProtocol: 6, tcpFlags: 0x02 }), Date.now()),
+      n.toDocument(rec({ srcAddr: '10.0.0.7', dstAddr: '10.0.0.8', ipProtocol: 1, icmpType: 8, icmpCode: 0 }), Date.now()),
+      n.toDocument(rec({ srcAddr: '93.184.216.36', dstAddr: '10.0.0.9', srcPort: 123, dstPort: 33000, ipProtocol: 17 }), Date.now()),
+    ];
+    const bulk = await es('POST', `/${dataStream}/_bulk?refresh=true&filter_path=errors,items.*.error`, docs.map((d) => `{"create":{}}\n${serializeDocument(d)}\n`).join(''));
+    expect(bulk.json).toEqual({ errors: false });
+
+    const used = lenses.flatMap((l) => Object.values<any>(l.attributes.state.datasourceStates.formBased.layers)
+      .flatMap((layer) => Object.values<any>(layer.columns).map((c) => c.sourceField).filter((f) => f && f !== '___records___')));
+    const { path: pattern } = await conformingPath(dataView.attributes.title, [...used, ...namedFields().map((f) => f.field)], (f) => resolveFlowsField(f)?.type, (p) => es('GET', p));
+    expect(pattern).toContain(encodeURIComponent(dataView.attributes.title));
+    for (const l of lenses) {
+      const st = l.attributes.state;
+      for (const layer of Object.values<any>(st.datasourceStates.formBased.layers)) {
+        const aggs: Record<string, unknown> = {};
+        for (const [cid, c] of Object.entries<any>(layer.columns)) {
+          const agg = columnAgg(c);
+          aggs[cid] = c.filter ? { filter: kqlToDsl(parseKql(c.filter.query)), aggs: { v: agg } } : agg;
+        }
+        const body = { size: 0, query: { bool: { filter: [kqlToDsl(parseKql(st.query.query)), { range: { '@timestamp': { gte: 'now-24h' } } }] } }, aggs };
+        for (const index of [pattern, dataStream]) {
+          const res = await es('POST', `/${index}/_search`, body);
+          expect([l.id, index, res.status, unexpectedFailures(res.json, dataStream)]).toEqual([l.id, index, 200, []]);
+        }
+      }
+    }
+    // The Threats tables find the threat flow: the query matches what the enrichment writes.
+    const pub = lenses.find((l) => l.id === 'threatflow-lens-public-threats')!;
+    const res = await es('POST', `/${dataStream}/_search`, { query: kqlToDsl(parseKql(pub.attributes.state.query.query)) });
+    expect(res.json.hits.hits.map((h: any) => h._source.destination.ip)).toEqual(['93.184.216.34']);
   });
 });
