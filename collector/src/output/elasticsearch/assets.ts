@@ -16,7 +16,7 @@
  */
 
 /** Bump when the mapping or settings change, so that installed older templates are replaced. */
-export const FLOWS_SCHEMA_VERSION = 1;
+export const FLOWS_SCHEMA_VERSION = 2;
 
 export const FLOWS_INDEX_TEMPLATE = 'logs-threatflow.flows';
 export const FLOWS_SETTINGS_COMPONENT = 'logs-threatflow.flows@settings';
@@ -203,7 +203,13 @@ export function flowsMappings(): FlowsMappings {
         start: date(),
         end: date(),
         duration: long(),
+        // Written by the threatflow-flows ingest pipeline (ingest-pipelines/), not by the collector.
+        ingested: date(),
       }),
+      // Also the ingest pipeline's: ECS version, failure tags and the failing processor's message.
+      ecs: obj({ version: keyword() }),
+      tags: keyword(),
+      error: obj({ message: keyword() }),
       source: endpoint(true),
       destination: endpoint(true),
       client: endpoint(false),
