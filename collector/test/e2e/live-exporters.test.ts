@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { loadExpectedFlows, runPmacct, runSoftflowd, TRAFFIC_PCAP, type ExpectedFlow } from '../helpers/exporters';
+import { loadExpectedFlows, LIVE_EXPORTER_CASES, type ExpectedFlow } from '../helpers/exporters';
 import { startCollectorProcess, type CollectorProcess } from '../helpers/collector';
 import { describeEs, es, uniqueId, waitFor } from '../helpers/es';
 import { sharedPath, HAVE_SHARED } from '../helpers/testdata';
@@ -54,24 +54,7 @@ function docKey(s: any): string {
   return keyOf(s.source.ip, s.destination.ip, icmp ? 0 : (s.source.port ?? 0), dport, Number(s.network.iana_number));
 }
 
-interface Case {
-  name: string;
-  run: (port: number) => Promise<unknown>;
-  /** Which expected flows this exporter can carry (softflowd v5 has no IPv6). */
-  carries: (f: ExpectedFlow) => boolean;
-  /** Allowed error on start/end (ms), or null when the exporter carries no usable times (sFlow). */
-  timeToleranceMs: number | null;
-  sflow?: boolean;
-}
-
-const CASES: Case[] = [
-  { name: 'softflowd NetFlow v5', run: (port) => runSoftflowd(TRAFFIC_PCAP, { version: 5, port }), carries: (f) => f.ip_version === 4, timeToleranceMs: 0 },
-  // v9 headers carry the export time in whole seconds, so uptime-relative times are off by < 1 s.
-  { name: 'softflowd NetFlow v9', run: (port) => runSoftflowd(TRAFFIC_PCAP, { version: 9, port }), carries: () => true, timeToleranceMs: 1000 },
-  { name: 'softflowd IPFIX', run: (port) => runSoftflowd(TRAFFIC_PCAP, { version: 10, port }), carries: () => true, timeToleranceMs: 0 },
-  { name: 'pmacct IPFIX', run: (port) => runPmacct(TRAFFIC_PCAP, { protocol: 'ipfix', port }), carries: () => true, timeToleranceMs: 0 },
-  { name: 'pmacct sFlow', run: (port) => runPmacct(TRAFFIC_PCAP, { protocol: 'sflow', port }), carries: () => true, timeToleranceMs: null, sflow: true },
-];
+const CASES = LIVE_EXPORTER_CASES;
 
 describeEs('live exporters -> threatflow run -> Elasticsearch', () => {
   const expected = loadExpectedFlows().flows;

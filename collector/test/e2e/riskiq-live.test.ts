@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { freeTcpPort, metricSum, startCollectorProcess, type CollectorProcess } from '../helpers/collector';
 import { describeEs, es, uniqueId, waitFor } from '../helpers/es';
-import { killExporterChildren, loadExpectedFlows, runPmacct, runSoftflowd, TRAFFIC_PCAP, type ExpectedFlow } from '../helpers/exporters';
+import { killExporterChildren, loadExpectedFlows, LIVE_EXPORTER_CASES, type ExpectedFlow } from '../helpers/exporters';
 import { KEYS, startSinkProcess, TEST_UUID, type SinkProcess } from '../output/riskiq/helpers';
 
 const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
@@ -59,21 +59,7 @@ function projection(d: any): Record<string, unknown> | null {
 
 const sortByJson = (a: unknown[]) => a.map((x) => JSON.stringify(x)).sort();
 
-interface Case {
-  name: string;
-  run: (port: number) => Promise<unknown>;
-  carries: (f: ExpectedFlow) => boolean;
-  timeToleranceMs: number | null;
-  sflow?: boolean;
-}
-
-const CASES: Case[] = [
-  { name: 'softflowd NetFlow v5', run: (port) => runSoftflowd(TRAFFIC_PCAP, { version: 5, port }), carries: (f) => f.ip_version === 4, timeToleranceMs: 0 },
-  { name: 'softflowd NetFlow v9', run: (port) => runSoftflowd(TRAFFIC_PCAP, { version: 9, port }), carries: () => true, timeToleranceMs: 1000 },
-  { name: 'softflowd IPFIX', run: (port) => runSoftflowd(TRAFFIC_PCAP, { version: 10, port }), carries: () => true, timeToleranceMs: 0 },
-  { name: 'pmacct IPFIX', run: (port) => runPmacct(TRAFFIC_PCAP, { protocol: 'ipfix', port }), carries: () => true, timeToleranceMs: 0 },
-  { name: 'pmacct sFlow', run: (port) => runPmacct(TRAFFIC_PCAP, { protocol: 'sflow', port }), carries: () => true, timeToleranceMs: null, sflow: true },
-];
+const CASES = LIVE_EXPORTER_CASES;
 
 describeEs('live exporters -> threatflow run -> Elasticsearch + RiskIQ sink', () => {
   const expected = loadExpectedFlows().flows;

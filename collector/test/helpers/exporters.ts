@@ -811,3 +811,26 @@ export function aggregateSflow(samples: SflowSample[]): Map<string, SampledFlow>
   }
   return m;
 }
+
+
+/**
+ * The live exporter runs the end-to-end tests use: each turns traffic.pcap into live flow export towards a
+ * port. `carries` says which expected flows that export can hold (softflowd v5 has no IPv6);
+ * `timeToleranceMs` how far its start/end may be from the generator's (v9 headers carry export time in
+ * whole seconds), null when it carries no flow times (sFlow samples packets).
+ */
+export interface LiveExporterCase {
+  name: string;
+  run: (port: number) => Promise<unknown>;
+  carries: (f: ExpectedFlow) => boolean;
+  timeToleranceMs: number | null;
+  sflow?: boolean;
+}
+
+export const LIVE_EXPORTER_CASES: LiveExporterCase[] = [
+  { name: 'softflowd NetFlow v5', run: (port) => runSoftflowd(TRAFFIC_PCAP, { version: 5, port }), carries: (f) => f.ip_version === 4, timeToleranceMs: 0 },
+  { name: 'softflowd NetFlow v9', run: (port) => runSoftflowd(TRAFFIC_PCAP, { version: 9, port }), carries: () => true, timeToleranceMs: 1000 },
+  { name: 'softflowd IPFIX', run: (port) => runSoftflowd(TRAFFIC_PCAP, { version: 10, port }), carries: () => true, timeToleranceMs: 0 },
+  { name: 'pmacct IPFIX', run: (port) => runPmacct(TRAFFIC_PCAP, { protocol: 'ipfix', port }), carries: () => true, timeToleranceMs: 0 },
+  { name: 'pmacct sFlow', run: (port) => runPmacct(TRAFFIC_PCAP, { protocol: 'sflow', port }), carries: () => true, timeToleranceMs: null, sflow: true },
+];
