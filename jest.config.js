@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-/** Jest runs every workspace's tests; TypeScript is transpiled by ts-jest (type checking is `npm run build`). */
+/**
+ * Jest runs every workspace's tests; TypeScript is transpiled by ts-jest (type checking is `npm run build`).
+ * The Kibana plugin has its own tsconfig (JSX, DOM); its component tests pick the jsdom environment with a
+ * `@jest-environment jsdom` docblock, everything else runs in node.
+ */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/collector/test'],
-  testMatch: ['**/*.test.ts'],
+  roots: ['<rootDir>/collector/test', '<rootDir>/kibana-plugin/test'],
+  testMatch: ['**/*.test.ts', '**/*.test.tsx'],
   transform: {
+    '^.+/kibana-plugin/.+\\.tsx?$': ['ts-jest', { tsconfig: '<rootDir>/kibana-plugin/tsconfig.test.json' }],
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/collector/tsconfig.test.json' }],
   },
   globalSetup: '<rootDir>/collector/test/helpers/global-setup.ts',
