@@ -46,3 +46,7 @@ export type SortDirection = (typeof SORT_DIRECTIONS)[number];
 export const FLOW_ROLES = ['indicator', 'host'] as const;
 /** `indicator`: flows that matched this threat IP; `host`: threat flows of this internal host. */
 export type FlowRole = (typeof FLOW_ROLES)[number];
+
+/** Saved objects shipped in dashboards/ (threatflow setup --kibana imports them). */
+export const THREATS_DASHBOARD_ID = 'threatflow-dashboard-threats';
+export const FLOWS_DATA_VIEW_ID = 'threatflow-flows';

@@ -3,3 +3,4 @@ export * from './constants';
 export * from './types';
 export * from './validate';
 export * from './launch_url';
+export * from './links';
