@@ -162,7 +162,11 @@ export async function conformingPath(
  */
 export function unexpectedFailures(json: any, ours: string): string[] {
   return ((json?._shards?.failures ?? []) as Array<{ index?: string; reason?: { type?: string; reason?: string } }>)
+    // Other test files create and delete data streams under the same pattern while this one searches: a
+    // shard of theirs that is not started yet (or already gone) is a race, not a content error. Any other
+    // failure (a mapping conflict on a field the query names) is reported for every index.
     .filter((f) => !(f.index?.includes('tftest') && !f.index.includes(ours)))
+    .filter((f) => !(f.index && !f.index.includes(ours) && f.reason?.type === 'no_shard_available_action_exception'))
     .map((f) => `${f.index}: ${f.reason?.type}: ${f.reason?.reason}`);
 }
 
