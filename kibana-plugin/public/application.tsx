@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Mounts the app into an element. Loaded lazily by the plugin's mount (so Kibana's start page does not
+ * download EUI tables and date pickers for an app nobody opened) and called directly by the standalone
+ * harness with its own services.
+ */
+import React from 'react';
+import ReactDOM from 'react-dom';
+import { EuiProvider } from '@elastic/eui';
+import type { TimeRange } from '../common';
+import type { ThreatflowApi } from './services';
+import { ThreatsApp } from './components/ThreatsApp';
+
+export interface AppServices {
+  api: ThreatflowApi;
+  /** PassiveTotal launch URL template with `{{value}}` (plugin config `threatflow.launchUrlTemplate`). */
+  launchUrlTemplate: string;
+  /** Absolute paths (base path included) into Discover and the Threats dashboard for one IP. */
+  links: {
+    discoverUrl(ip: string, range: TimeRange): string;
+    dashboardUrl(ip: string, range: TimeRange): string;
+  };
+}
+
+export function renderApp(element: HTMLElement, services: AppServices): () => void {
+  ReactDOM.render(
+    <EuiProvider colorMode="light">
+      <ThreatsApp services={services} />
+    </EuiProvider>,
+    element,
+  );
+  return () => {
+    // Unmounting runs the effects' cleanups, which abort any request still in flight.
+    ReactDOM.unmountComponentAtNode(element);
+  };
+}

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: Apache-2.0
+import { ROUTES } from '../../common';
+import { createApi, errorMessage, isAbortError, servicesFrom, type HttpLike } from '../../public/services';
+import { RANGE, httpError } from './helpers';
+
+function recordingHttp() {
+  const calls: Array<{ path: string; query: Record<string, string | number>; signal?: AbortSignal }> = [];
+  const http: HttpLike = {
+    get: async <T>(path: string, options: { query: Record<string, string | number>; signal?: AbortSignal }) => {
+      calls.push({ path, ...options });
+      return { path } as unknown as T;
+    },
+  };
+  return { http, calls };
+}
+
+describe('createApi', () => {
+  test('each method GETs its route with the query and the abort signal', async () => {
+    const { http, calls } = recordingHttp();
+    const api = createApi(http);
+    const signal = new AbortController().signal;
+    await api.getThreats({ ...RANGE, page: 2, perPage: 50, sortField: 'bytes', sortDirection: 'asc' }, signal);
+    await api.getFlows({ ...RANGE, ip: '203.0.113.7', role: 'host', size: 100 });
+    await api.getDbStatus(signal);
+    expect(calls).toEqual([
+      {
+        path: '/internal/threatflow/threats',
+        query: { from: RANGE.from, to: RANGE.to, page: 2, perPage: 50, sortField: 'bytes', sortDirection: 'asc' },
+        signal,
+      },
+      { path: '/internal/threatflow/flows', query: { from: RANGE.from, to: RANGE.to, ip: '203.0.113.7', role: 'host', size: 100 }, signal: undefined },
+      { path: '/internal/threatflow/db_status', query: {}, signal },
+    ]);
+    expect(calls.map((c) => c.path)).toEqual([ROUTES.threats, ROUTES.flows, ROUTES.dbStatus]);
+  });
+});
+
+describe('servicesFrom', () => {
+  test('links carry the base path (space included) before the app path', () => {
+    const { http } = recordingHttp();
+    const s = servicesFrom({ http: { ...http, basePath: { prepend: (p: string) => `/kbn/s/soc${p}` } } }, 'https://x.example/{{value}}');
+    expect(s.launchUrlTemplate).toBe('https://x.example/{{value}}');
+    expect(s.links.discoverUrl('10.0.0.5', RANGE)).toMatch(/^\/kbn\/s\/soc\/app\/discover#\/\?_g=/);
+    expect(s.links.dashboardUrl('10.0.0.5', RANGE)).toMatch(/^\/kbn\/s\/soc\/app\/dashboards#\/view\/threatflow-dashboard-threats\?_g=/);
+  });
+});
+
+describe('errorMessage', () => {
+  test("prefers the route's ErrorBody message over the HTTP status text", () => {
+    expect(errorMessage(httpError(400, 'time range longer than 400 days'))).toBe('time range longer than 400 days');
+  });
+  test('falls back to the error message, a string, or a fixed text', () => {
+    expect(errorMessage(new Error('Failed to fetch'))).toBe('Failed to fetch');
+    expect(errorMessage(Object.assign(new Error('Bad Gateway'), { body: '<html>' }))).toBe('Bad Gateway');
+    expect(errorMessage('boom')).toBe('boom');
+    expect(errorMessage(undefined)).toBe('Unknown error');
+  });
+  test('recognises aborted requests by name', () => {
+    expect(isAbortError(Object.assign(new Error('The user aborted a request.'), { name: 'AbortError' }))).toBe(true);
+    expect(isAbortError(new Error('x'))).toBe(false);
+  });
+});
