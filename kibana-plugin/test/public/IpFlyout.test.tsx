@@ -1,0 +1,125 @@
+/**
+ * @jest-environment jsdom
+ * @jest-environment-options {"customExportConditions": ["node", "node-addons"]}
+ */
+// SPDX-License-Identifier: Apache-2.0
+// (Node export conditions: under jsdom's default `browser` condition jest would load uuid's ESM build via EUI.)
+import React from 'react';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { EuiProvider } from '@elastic/eui';
+import { ThreatsApp } from '../../public/components/ThreatsApp';
+import type { FlowsQuery } from '../../common';
+import { FakeApi, flowsResponse, httpError, servicesWith, setUpDom, threatRow, threatsResponse } from './helpers';
+
+setUpDom();
+
+const TEMPLATE = 'https://community.riskiq.com/research?query={{value}}';
+const INDICATOR = '2606:4700::1111';
+const HOSTS = ['10.0.0.5', '192.168.1.20'];
+
+/** Indicators answer with their internal hosts, hosts with the indicator. */
+function flowsFor(q: FlowsQuery) {
+  return flowsResponse(q.ip, q.role, q.role === 'indicator' ? HOSTS : [INDICATOR]);
+}
+
+function renderWith(api: FakeApi) {
+  return render(
+    <EuiProvider colorMode="light">
+      <ThreatsApp services={servicesWith(api, TEMPLATE)} />
+    </EuiProvider>,
+  );
+}
+
+async function openIndicator(api: FakeApi) {
+  renderWith(api);
+  fireEvent.click(await screen.findByTestId(`threatflowOpenFlyout-${INDICATOR}`));
+  const flyout = await screen.findByTestId('threatflowFlyout');
+  await within(flyout).findByTestId('threatflowFlyoutFlows');
+  return flyout;
+}
+
+describe('IP flyout', () => {
+  test('an indicator: its flows, its internal hosts with launch links, and links to Discover and the dashboard', async () => {
+    const api = new FakeApi(async () => threatsResponse([threatRow(INDICATOR)]), async (q) => flowsFor(q));
+    const flyout = await openIndicator(api);
+
+    // Asked for this indicator's flows in the app's range.
+    const range = { from: api.threatsCalls[0].q.from, to: api.threatsCalls[0].q.to };
+    expect(api.flowsCalls).toHaveLength(1);
+    expect(api.flowsCalls[0].q).toEqual({ ...range, ip: INDICATOR, role: 'indicator', size: 100 });
+
+    expect(within(flyout).getByTestId('threatflowFlyoutTitle').textContent).toBe(INDICATOR);
+    expect(within(flyout).getByText('Threat indicator')).toBeTruthy();
+    const flows = within(flyout).getByTestId('threatflowFlyoutFlows');
+    expect(within(flows).getAllByTestId('threatflowFlowRow')).toHaveLength(3);
+    expect(flows.textContent).toContain(`[${INDICATOR}]:40000`);
+    expect(flows.textContent).toContain('10.0.0.5:443');
+    expect(within(flyout).getByTestId('threatflowFlyoutStats').textContent).toContain('2.9 KB');
+
+    for (const host of HOSTS) {
+      const row = within(flyout).getByTestId(`threatflowCounterpart-${host}`);
+      expect(within(row).getByTestId(`threatflowLaunchLink-${host}`).getAttribute('href')).toBe(`https://community.riskiq.com/research?query=${host}`);
+    }
+    expect(within(flyout).getByText('Open in PassiveTotal').closest('a')?.getAttribute('href')).toBe(
+      'https://community.riskiq.com/research?query=2606%3A4700%3A%3A1111',
+    );
+
+    // The test's links service spells out what it was given: the IP and the app's range.
+    expect(within(flyout).getByTestId('threatflowDiscoverLink').getAttribute('href')).toBe(`/kbn/discover?ip=${INDICATOR}&from=${range.from}&to=${range.to}`);
+    expect(within(flyout).getByTestId('threatflowDashboardLink').getAttribute('href')).toBe(`/kbn/dashboard?ip=${INDICATOR}&from=${range.from}&to=${range.to}`);
+  });
+
+  test('a counterpart opens as a host (role host), and Back returns to the indicator', async () => {
+    const api = new FakeApi(async () => threatsResponse([threatRow(INDICATOR)]), async (q) => flowsFor(q));
+    const flyout = await openIndicator(api);
+
+    fireEvent.click(within(flyout).getByTestId('threatflowOpenCounterpart-10.0.0.5'));
+    await waitFor(() => expect(screen.getByTestId('threatflowFlyoutTitle').textContent).toBe('10.0.0.5'));
+    expect(api.flowsCalls[1].q).toMatchObject({ ip: '10.0.0.5', role: 'host' });
+    const hostView = screen.getByTestId('threatflowFlyout');
+    expect(within(hostView).getByText('Internal host')).toBeTruthy();
+    // A host's counterparts are the indicators it talked to, with their launch links.
+    const back = await within(hostView).findByTestId(`threatflowCounterpart-${INDICATOR}`);
+    expect(within(back).getByTestId(`threatflowLaunchLink-${INDICATOR}`).getAttribute('href')).toBe(
+      'https://community.riskiq.com/research?query=2606%3A4700%3A%3A1111',
+    );
+    expect(within(hostView).getByTestId('threatflowDiscoverLink').getAttribute('href')).toContain('ip=10.0.0.5&');
+
+    fireEvent.click(within(hostView).getByTestId('threatflowFlyoutBack'));
+    await waitFor(() => expect(screen.getByTestId('threatflowFlyoutTitle').textContent).toBe(INDICATOR));
+    expect(api.flowsCalls[2].q).toMatchObject({ ip: INDICATOR, role: 'indicator' });
+  });
+
+  test('an internal host in the table opens the flyout with role host; closing removes it', async () => {
+    const api = new FakeApi(async () => threatsResponse([threatRow(INDICATOR)]), async (q) => flowsFor(q));
+    renderWith(api);
+    fireEvent.click(await screen.findByTestId('threatflowOpenHost-192.168.1.20'));
+    const flyout = await screen.findByTestId('threatflowFlyout');
+    await within(flyout).findByTestId('threatflowFlyoutFlows');
+    expect(api.flowsCalls[0].q).toMatchObject({ ip: '192.168.1.20', role: 'host' });
+    expect(within(flyout).queryByTestId('threatflowFlyoutBack')).toBeNull();
+
+    fireEvent.click(within(flyout).getByTestId('euiFlyoutCloseButton'));
+    await waitFor(() => expect(screen.queryByTestId('threatflowFlyout')).toBeNull());
+  });
+
+  test("a failed flows request shows the server's message in the flyout; Retry asks again", async () => {
+    let fail = true;
+    const api = new FakeApi(
+      async () => threatsResponse([threatRow(INDICATOR)]),
+      async (q) => {
+        if (fail) throw httpError(400, '"x" is not an IPv4 or IPv6 address');
+        return flowsFor(q);
+      },
+    );
+    renderWith(api);
+    fireEvent.click(await screen.findByTestId(`threatflowOpenFlyout-${INDICATOR}`));
+    const flyout = await screen.findByTestId('threatflowFlyout');
+    const err = await within(flyout).findByTestId('threatflowErrorState');
+    expect(err.textContent).toContain('"x" is not an IPv4 or IPv6 address');
+    fail = false;
+    fireEvent.click(within(flyout).getByTestId('threatflowRetry'));
+    expect(await within(flyout).findByTestId('threatflowFlyoutFlows')).toBeTruthy();
+    expect(api.flowsCalls).toHaveLength(2);
+  });
+});
