@@ -20,6 +20,11 @@ export interface AppServices {
     discoverUrl(ip: string, range: TimeRange): string;
     dashboardUrl(ip: string, range: TimeRange): string;
   };
+  /**
+   * The range to open on instead of the last 24 hours, e.g. the harness's `?from=&to=` so a browser test
+   * looks at the time its fixture data lies in.
+   */
+  initialRange?: TimeRange;
 }
 
 export function renderApp(element: HTMLElement, services: AppServices): () => void {

@@ -27,19 +27,25 @@ import { ThreatsTable, type TableQuery } from './ThreatsTable';
 
 const DEFAULT_QUERY: TableQuery = { page: 0, perPage: DEFAULT_PER_PAGE, sortField: 'flows', sortDirection: 'desc' };
 
-/** Resolves the default range at mount; the constants are valid date math, so this cannot fail. */
-function initialRange(): TimeRange {
-  const r = resolveTimeRange(DEFAULT_TIME);
-  if (!r) throw new Error(`invalid default time range ${DEFAULT_TIME.start}..${DEFAULT_TIME.end}`);
+/** The picker's input at mount: the services' absolute range when given (ISO is valid date math), else the default. */
+function initialTime(services: AppServices): TimeInput {
+  const r = services.initialRange;
+  return r && resolveTimeRange({ start: r.from, end: r.to }) ? { start: r.from, end: r.to } : DEFAULT_TIME;
+}
+
+/** Resolves the input at mount; both candidates were checked or are valid constants, so this cannot fail. */
+function resolveInitial(time: TimeInput): TimeRange {
+  const r = resolveTimeRange(time);
+  if (!r) throw new Error(`invalid initial time range ${time.start}..${time.end}`);
   return r;
 }
 
 export function ThreatsApp({ services }: { services: AppServices }) {
   const { api } = services;
-  const [time, setTime] = useState<TimeInput>(DEFAULT_TIME);
+  const [time, setTime] = useState<TimeInput>(() => initialTime(services));
   // A new object on every apply or refresh, even for the same input, so that "now" moves and the
   // requests that depend on the range run again.
-  const [range, setRange] = useState<TimeRange>(initialRange);
+  const [range, setRange] = useState<TimeRange>(() => resolveInitial(time));
   const [query, setQuery] = useState<TableQuery>(DEFAULT_QUERY);
   // The flyout keeps a trail so that pivoting indicator → host → indicator can be walked back.
   const [trail, setTrail] = useState<FlyoutTarget[]>([]);

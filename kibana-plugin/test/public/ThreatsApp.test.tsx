@@ -70,6 +70,17 @@ describe('threats table', () => {
     expect(signal).toBeInstanceOf(AbortSignal);
   });
 
+  test('an initialRange from the services replaces the default last 24 hours', async () => {
+    const api = new FakeApi(async () => threatsResponse(ROWS));
+    render(
+      <EuiProvider colorMode="light">
+        <ThreatsApp services={{ ...servicesWith(api, DEFAULT_TEMPLATE), initialRange: { from: '2024-05-01T00:00:00Z', to: '2024-05-01T06:30:00Z' } }} />
+      </EuiProvider>,
+    );
+    await screen.findByTestId('threatflowThreatRow-203.0.113.7');
+    expect(api.threatsCalls[0].q).toMatchObject({ from: '2024-05-01T00:00:00.000Z', to: '2024-05-01T06:30:00.000Z' });
+  });
+
   test('launch links: href is exactly the default template expanded for each IP, opened in a new tab', async () => {
     const api = new FakeApi(async () => threatsResponse(ROWS));
     renderApp(api);
