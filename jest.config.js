@@ -2,7 +2,9 @@
 /**
  * Jest runs every workspace's tests; TypeScript is transpiled by ts-jest (type checking is `npm run build`).
  * The Kibana plugin has its own tsconfig (JSX, DOM); its component tests pick the jsdom environment with a
- * `@jest-environment jsdom` docblock, everything else runs in node.
+ * `@jest-environment jsdom` docblock, everything else runs in node. ts-jest keeps the compiler options of
+ * whichever transform loads first in a process, so both tsconfigs set `jsx: react` (the collector's has no
+ * JSX of its own; without it a .tsx test fails when run in the same process as collector code).
  */
 module.exports = {
   testEnvironment: 'node',
