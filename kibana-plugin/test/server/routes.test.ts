@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The Kibana route layer (server/routes, server/plugin) outside Kibana: `@kbn/config-schema` and
+ * `@kbn/core/server` are not installed here, so they are replaced by small stand-ins that behave like the
+ * 8.14 packages for what the routes use (string/number/boolean/object types with `validate`, `min`/`max`,
+ * `defaultValue`, numeric strings converted, unknown keys refused). A fake router records the routes; the
+ * handlers then run against the embedded Elasticsearch with the real Elasticsearch client.
+ */
+import { Client } from '@elastic/elasticsearch';
+import { ES_URL, describeEs } from '../../../collector/test/helpers/es';
+import { API_PRIVILEGE, ROUTES, parseThreatsQuery } from '../../common';
+import { getThreats } from '../../server/lib';
+import { LAUNCH, decodeCaptures, loadFlows } from './fixture';
+
+jest.mock(
+  '@kbn/config-schema',
+  () => {
+    type Check = (v: unknown) => unknown;
+    const type = (check: Check, opts: { defaultValue?: unknown; validate?: (v: never) => string | void } = {}) => ({
+      opts,
+      validate(v: unknown) {
+        if (v === undefined && opts.defaultValue !== undefined) return opts.defaultValue;
+        if (v === undefined) throw new Error('expected a value');
+        const out = check(v);
+        const msg = opts.validate?.(out as never);
+        if (typeof msg === 'string') throw new Error(msg);
+        return out;
+      },
+    });
+    const schema = {
+      string: (o: { minLength?: number; validate?: (v: never) => string | void; defaultValue?: string } = {}) =>
+        type((v) => {
+          if (typeof v !== 'string') throw new Error(`expected value of type [string] but got [${typeof v}]`);
+          if (o.minLength !== undefined && v.length < o.minLength) throw new Error('too short');
+          return v;
+        }, o),
+      number: (o: { min?: number; max?: number; validate?: (v: never) => string | void; defaultValue?: number } = {}) =>
+        type((v) => {
+          // Joi `convert`: a numeric string becomes a number.
+          const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+          if (typeof n !== 'number' || Number.isNaN(n)) throw new Error(`expected value of type [number] but got [${typeof v}]`);
+          if (o.min !== undefined && n < o.min) throw new Error(`Value must be equal to or greater than [${o.min}].`);
+          if (o.max !== undefined && n > o.max) throw new Error(`Value must be equal to or lower than [${o.max}].`);
+          return n;
+        }, o),
+      boolean: (o: { defaultValue?: boolean } = {}) => type((v) => v, o),
+      object: (props: Record<string, { validate(v: unknown): unknown }>, o: { validate?: (v: never) => string | void } = {}) =>
+        type((v) => {
+          const obj = v as Record<string, unknown>;
+          for (const k of Object.keys(obj)) if (!(k in props)) throw new Error(`[${k}]: definition for this key is missing`);
+          const out: Record<string, unknown> = {};
+          for (const [k, t] of Object.entries(props)) {
+            try {
+              out[k] = t.validate(obj[k]);
+            } catch (e) {
+              throw new Error(`[${k}]: ${(e as Error).message}`);
+            }
+          }
+          return out;
+        }, o),
+    };
+    return { schema };
+  },
+  { virtual: true },
+);
+
+jest.mock('@kbn/core/server', () => ({ DEFAULT_APP_CATEGORIES: { security: { id: 'securitySolution', label: 'Security' } } }), { virtual: true });
+
+interface Recorded {
+  path: string;
+  validate: false | { query: { validate(v: unknown): unknown } };
+  options: { tags: string[] };
+  handler: (ctx: unknown, req: unknown, res: unknown) => Promise<{ status: number; payload: unknown }>;
+}
+
+/** The response factory's answers as plain values, the shape IKibanaResponse has. */
+const response = {
+  ok: (o: { body: unknown }) => ({ status: 200, payload: o.body }),
+  badRequest: (o: { body: unknown }) => ({ status: 400, payload: o.body }),
+  notFound: (o: { body: unknown }) => ({ status: 404, payload: o.body }),
+  customError: (o: { statusCode: number; body: unknown }) => ({ status: o.statusCode, payload: o.body }),
+};
+
+const logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, get: () => logger };
+
+/** A request whose aborted$ can be fired, like Kibana's (an rxjs Observable there). */
+function request(query: unknown) {
+  const listeners: Array<() => void> = [];
+  return {
+    query,
+    abort: () => listeners.forEach((l) => l()),
+    events: {
+      aborted$: {
+        subscribe: (fn: () => void) => {
+          listeners.push(fn);
+          return { unsubscribe: () => listeners.splice(listeners.indexOf(fn), 1) };
+        },
+      },
+    },
+  };
+}
+
+describeEs('server routes and plugin (Kibana stand-ins) on the embedded Elasticsearch', () => {
+  const routes = new Map<string, Recorded>();
+  let client: Client;
+  let drop: () => Promise<void> = async () => undefined;
+  let flowsIndex = '';
+  const features: unknown[] = [];
+
+  beforeAll(async () => {
+    const loaded = await loadFlows(decodeCaptures());
+    drop = loaded.drop;
+    flowsIndex = loaded.dataStream;
+    client = new Client({ node: ES_URL });
+    const { plugin, config } = await import('../../server');
+    const cfg = config.schema.validate({ flowsIndex, indicatorsIndex: `${flowsIndex}-none` }) as Record<string, unknown>;
+    expect(cfg).toEqual({ enabled: true, launchUrlTemplate: LAUNCH, flowsIndex, indicatorsIndex: `${flowsIndex}-none` });
+    expect(config.exposeToBrowser).toEqual({ launchUrlTemplate: true });
+    const instance = await plugin({ logger: { get: () => logger }, config: { get: () => cfg } } as never);
+    const router = { get: (route: Omit<Recorded, 'handler'>, handler: Recorded['handler']) => routes.set(route.path, { ...route, handler }) };
+    instance.setup({ http: { createRouter: () => router } } as never, { features: { registerKibanaFeature: (f: unknown) => features.push(f) } });
+  }, 120_000);
+
+  afterAll(async () => {
+    await drop();
+    await client?.close();
+  });
+
+  const context = () => ({ core: Promise.resolve({ elasticsearch: { client: { asCurrentUser: client } } }) });
+  const validQuery = (path: string, q: Record<string, string>) => {
+    const v = routes.get(path)!.validate;
+    return v === false ? {} : v.query.validate(q);
+  };
+
+  it('registers the three GET routes with the API privilege tag, and the feature that grants it', () => {
+    expect([...routes.keys()].sort()).toEqual([ROUTES.dbStatus, ROUTES.flows, ROUTES.threats].sort());
+    for (const r of routes.values()) expect(r.options.tags).toEqual([`access:${API_PRIVILEGE}`]);
+    expect(features).toEqual([expect.objectContaining({ id: 'threatflow', privileges: expect.objectContaining({ read: expect.objectContaining({ api: [API_PRIVILEGE] }) }) })]);
+  });
+
+  it('rejects a launch URL template without {{value}} in the config', async () => {
+    const { config } = await import('../../server');
+    expect(() => config.schema.validate({ launchUrlTemplate: 'https://example.com/search' })).toThrow(/must contain \{\{value\}\}/);
+  });
+
+  it('validates the query with the common rules and bounds (Kibana answers 400 for these)', () => {
+    const ok = { from: '2026-01-01T00:00:00Z', to: '2027-01-01T00:00:00Z' };
+    expect(validQuery(ROUTES.threats, ok)).toEqual({ ...ok, page: 0, perPage: 20, sortField: 'flows', sortDirection: 'desc' });
+    expect(validQuery(ROUTES.threats, { ...ok, page: '3', perPage: '100' })).toMatchObject({ page: 3, perPage: 100 });
+    const refused: Array<[string, Record<string, string>, RegExp]> = [
+      [ROUTES.threats, { ...ok, perPage: '1000000' }, /perPage.*lower than \[100\]/],
+      [ROUTES.threats, { ...ok, perPage: '2.5' }, /perPage.*integer/],
+      [ROUTES.threats, { from: ok.to, to: ok.from }, /inverted/],
+      [ROUTES.threats, { ...ok, from: 'yesterday' }, /\[from\].*ISO-8601/],
+      [ROUTES.threats, { ...ok, sortField: 'x' }, /sortField.*must be one of/],
+      [ROUTES.threats, { ...ok, extra: '1' }, /definition for this key is missing/],
+      [ROUTES.flows, { ...ok, ip: 'not-an-ip' }, /\[ip\].*not an IPv4 or IPv6 address/],
+      [ROUTES.flows, { ...ok, ip: '10.0.0.5', size: '501' }, /size/],
+      [ROUTES.flows, { ...ok, ip: '10.0.0.5', role: 'admin' }, /role.*must be one of indicator, host/],
+    ];
+    for (const [path, q, msg] of refused) expect(() => validQuery(path, q)).toThrow(msg);
+  });
+
+  it('answers 200 with what the lib function returns, using the request user\'s client', async () => {
+    const q = validQuery(ROUTES.threats, { from: '2026-01-01T00:00:00Z', to: '2027-01-01T00:00:00Z', perPage: '3' });
+    const res = await routes.get(ROUTES.threats)!.handler(context(), request(q), response);
+    const direct = await getThreats(client, parseThreatsQuery({ ...(q as object) }), { flowsIndex, indicatorsIndex: 'x', launchUrlTemplate: LAUNCH });
+    expect(res).toEqual({ status: 200, payload: direct });
+    expect((res.payload as typeof direct).threats).toHaveLength(3);
+    const flows = await routes.get(ROUTES.flows)!.handler(context(), request(validQuery(ROUTES.flows, { from: '2026-01-01T00:00:00Z', to: '2027-01-01T00:00:00Z', ip: '10.0.0.5', role: 'host' })), response);
+    expect(flows.status).toBe(200);
+    expect((flows.payload as { total: number }).total).toBeGreaterThan(0);
+    const db = await routes.get(ROUTES.dbStatus)!.handler(context(), request({}), response);
+    expect(db).toEqual({ status: 200, payload: expect.objectContaining({ present: false }) });
+  });
+
+  it('maps a BadRequestError from the lib function to 400 with its message', async () => {
+    // Past config-schema (e.g. the harness calling in), the lib function's own checks still answer 400.
+    const res = await routes.get(ROUTES.threats)!.handler(context(), request({ from: 'x', to: 'y' }), response);
+    expect(res.status).toBe(400);
+    expect(res.payload).toEqual({ message: expect.stringMatching(/ISO-8601/) });
+  });
+
+  it('passes an Elasticsearch error status through and says what failed', async () => {
+    const failing = { search: () => Promise.reject(Object.assign(new Error('security_exception: no read privilege'), { meta: { statusCode: 403 } })) };
+    const ctx = { core: Promise.resolve({ elasticsearch: { client: { asCurrentUser: failing } } }) };
+    const q = validQuery(ROUTES.threats, { from: '2026-01-01T00:00:00Z', to: '2027-01-01T00:00:00Z' });
+    expect(await routes.get(ROUTES.threats)!.handler(ctx, request(q), response)).toEqual({ status: 403, payload: { message: 'security_exception: no read privilege' } });
+    const broken = { search: () => Promise.reject(new Error('socket hang up')) };
+    const ctx2 = { core: Promise.resolve({ elasticsearch: { client: { asCurrentUser: broken } } }) };
+    expect(await routes.get(ROUTES.threats)!.handler(ctx2, request(q), response)).toEqual({ status: 500, payload: { message: 'socket hang up' } });
+  });
+
+  it('aborts the Elasticsearch request when the browser goes away', async () => {
+    let seen: AbortSignal | undefined;
+    const waiting = {
+      search: (_p: unknown, o: { signal: AbortSignal }) =>
+        new Promise((_resolve, reject) => {
+          seen = o.signal;
+          o.signal.addEventListener('abort', () => reject(new Error('Request aborted')));
+        }),
+    };
+    const ctx = { core: Promise.resolve({ elasticsearch: { client: { asCurrentUser: waiting } } }) };
+    const req = request(validQuery(ROUTES.threats, { from: '2026-01-01T00:00:00Z', to: '2027-01-01T00:00:00Z' }));
+    const pending = routes.get(ROUTES.threats)!.handler(ctx, req, response);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(seen?.aborted).toBe(false);
+    req.abort();
+    expect(await pending).toEqual({ status: 499, payload: { message: 'request aborted by the client' } });
+    expect(seen?.aborted).toBe(true);
+  });
+});
