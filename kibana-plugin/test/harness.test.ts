@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The standalone harness end to end, on the embedded Elasticsearch: the bundled captures decoded and
+ * enriched by the real collector (`threatflow decode --threat-db <demo blocklist>`), indexed with the
+ * collector's own flows mapping, served by the harness with the real route functions, and looked at by a
+ * real headless Chromium.
+ *
+ * Every expected value is computed here from the decoded NDJSON (or written out by hand), not taken from
+ * the route functions: indicator IPs are the distinct `threat.enrichments[].matched.atomic`, an indicator's
+ * flows are the documents that matched it, its internal counterparts the private addresses on the other
+ * side of those documents.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from '@elastic/elasticsearch';
+import type { Browser, Page } from 'playwright-core';
+import { DEFAULT_LAUNCH_URL_TEMPLATE, MAX_PER_PAGE, ROUTES, discoverPath, type ErrorBody, type FlowsResponse, type ThreatsResponse, type TimeRange } from '../common';
+import { ES_URL, describeEs, uniqueId, waitFor } from '../../collector/test/helpers/es';
+import { DEMO_BLOCKLIST, createFlowsIndex, createIndicatorIndex, decodeDemo, indexDocs } from '../harness/demo';
+import { launchChromium, newHarnessPage, setAbsoluteRange, subj, tableIndicators } from '../harness/page';
+import { startHarness, type Harness } from '../harness/server';
+
+const REPO_ROOT = join(__dirname, '..', '..');
+const SCREENSHOT = join(REPO_ROOT, 'test-results', 'kibana-plugin-harness.png');
+const KIBANA_URL = 'http://kibana.example:5601';
+
+/** One decoded flow, as far as this test reads it. */
+interface Flow {
+  '@timestamp': number;
+  source: { ip: string; locality?: string };
+  destination: { ip: string; locality?: string };
+  network: { bytes?: number };
+  threat?: { enrichments?: Array<{ matched: { atomic: string } }> };
+}
+
+interface Expected {
+  range: TimeRange;
+  allFlows: number;
+  threatFlows: number;
+  /** indicator → its flows, bytes and private counterparts */
+  indicators: Map<string, { flows: number; bytes: number; internal: Set<string> }>;
+  blocklistEntries: number;
+}
+
+function expectedFrom(ndjson: string): Expected {
+  const flows = ndjson
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Flow);
+  const indicators: Expected['indicators'] = new Map();
+  let threatFlows = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (const f of flows) {
+    min = Math.min(min, f['@timestamp']);
+    max = Math.max(max, f['@timestamp']);
+    const matched = new Set((f.threat?.enrichments ?? []).map((e) => e.matched.atomic));
+    if (matched.size > 0) threatFlows++;
+    for (const ip of matched) {
+      const e = indicators.get(ip) ?? { flows: 0, bytes: 0, internal: new Set<string>() };
+      e.flows++;
+      e.bytes += f.network.bytes ?? 0;
+      const other = f.source.ip === ip ? f.destination : f.source;
+      if (other.locality === 'private') e.internal.add(other.ip);
+      indicators.set(ip, e);
+    }
+  }
+  // A range that holds every flow: from the first flow's second to a second after the last one.
+  const range = { from: new Date(Math.floor(min / 1000) * 1000).toISOString(), to: new Date(Math.floor(max / 1000) * 1000 + 1000).toISOString() };
+  const blocklistEntries = readFileSync(DEMO_BLOCKLIST, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith('#') && !l.startsWith('ip,')).length;
+  return { range, allFlows: flows.length, threatFlows, indicators, blocklistEntries };
+}
+
+async function get<T>(base: string, path: string, query: Record<string, string | number>): Promise<{ status: number; body: T }> {
+  const qs = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));
+  const res = await fetch(`${base.replace(/\/$/, '')}${path}?${qs}`);
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+describeEs('standalone harness on the embedded Elasticsearch', () => {
+  const id = uniqueId();
+  const flowsIndex = `tf-harness-test-${id}-flows`;
+  const indicatorsIndex = `tf-harness-test-${id}-indicators`;
+  let es: Client;
+  let harness: Harness;
+  let exp: Expected;
+
+  beforeAll(async () => {
+    es = new Client({ node: ES_URL });
+    const { ndjson, docs } = await decodeDemo();
+    exp = expectedFrom(ndjson);
+    // The data must be worth looking at: several indicators, one with a public counterpart that is not
+    // an internal host (the flyout must leave it out), IPv4 and IPv6.
+    expect(exp.indicators.size).toBeGreaterThanOrEqual(3);
+    expect([...exp.indicators.keys()].some((ip) => ip.includes(':'))).toBe(true);
+    await createFlowsIndex(es, flowsIndex);
+    await indexDocs(es, flowsIndex, docs);
+    await createIndicatorIndex(es, indicatorsIndex, DEFAULT_LAUNCH_URL_TEMPLATE);
+    harness = await startHarness({
+      port: 0,
+      esUrl: ES_URL,
+      flowsIndex,
+      indicatorsIndex,
+      launchUrlTemplate: DEFAULT_LAUNCH_URL_TEMPLATE,
+      kibanaUrl: KIBANA_URL,
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await harness?.close();
+    await es?.indices.delete({ index: [flowsIndex, indicatorsIndex], ignore_unavailable: true }).catch(() => undefined);
+    await es?.close();
+  });
+
+  describe('HTTP', () => {
+    test.each([
+      ['flows, ip not an IP', ROUTES.flows, { ip: 'not-an-ip' }, /not an IPv4 or IPv6 address/],
+      ['threats, inverted range', ROUTES.threats, { swap: 1 }, /inverted/],
+      ['threats, huge page size', ROUTES.threats, { perPage: 100000 }, new RegExp(`perPage must be between 1 and ${MAX_PER_PAGE}`)],
+      ['threats, no range', ROUTES.threats, { from: '', to: '' }, /from and to are required/],
+      ['flows, relative time', ROUTES.flows, { ip: '45.33.32.156', from: 'now-15m' }, /not an ISO-8601 instant/],
+    ])('%s → 400 with a message', async (_name, path, extra, message) => {
+      const { swap, ...rest } = extra as Record<string, string | number>;
+      const range = swap ? { from: exp.range.to, to: exp.range.from } : exp.range;
+      const { status, body } = await get<ErrorBody>(harness.url, path, { ...range, ...rest });
+      expect(status).toBe(400);
+      expect(body.statusCode).toBe(400);
+      expect(body.error).toBe('Bad Request');
+      expect(body.message).toMatch(message);
+    });
+
+    test('threats → 200 with every indicator and the totals of the data', async () => {
+      const { status, body } = await get<ThreatsResponse>(harness.url, ROUTES.threats, { ...exp.range });
+      expect(status).toBe(200);
+      expect(body.range).toEqual(exp.range);
+      expect(body.totals.indicators).toBe(exp.indicators.size);
+      expect(body.totals.threatFlows).toBe(exp.threatFlows);
+      expect(body.totals.allFlows).toBe(exp.allFlows);
+      expect(body.threats.map((t) => t.indicator).sort()).toEqual([...exp.indicators.keys()].sort());
+      for (const row of body.threats) {
+        const e = exp.indicators.get(row.indicator)!;
+        expect({ ip: row.indicator, flows: row.flows, bytes: row.bytes, internalHosts: row.internalHosts }).toEqual({
+          ip: row.indicator,
+          flows: e.flows,
+          bytes: e.bytes,
+          internalHosts: e.internal.size,
+        });
+      }
+      expect(body.threats.find((t) => t.indicator === '45.33.32.156')?.launchUrl).toBe('https://community.riskiq.com/research?query=45.33.32.156');
+    });
+
+    test('flows of one indicator → 200 with its count and internal counterparts', async () => {
+      const ip = '45.33.32.156';
+      const { status, body } = await get<FlowsResponse>(harness.url, ROUTES.flows, { ...exp.range, ip, role: 'indicator' });
+      expect(status).toBe(200);
+      expect(body.ip).toBe(ip);
+      expect(body.total).toBe(exp.indicators.get(ip)!.flows);
+      expect(body.counterparts.map((c) => c.ip).sort()).toEqual([...exp.indicators.get(ip)!.internal].sort());
+    });
+
+    test('db status → 200 describing the demo blocklist', async () => {
+      const { status, body } = await get<{ present: boolean; indicators: number }>(harness.url, ROUTES.dbStatus, {});
+      expect(status).toBe(200);
+      expect(body.present).toBe(true);
+      expect(body.indicators).toBe(exp.blocklistEntries);
+    });
+
+    test('the page, its bundle and stylesheet are served; unknown paths are 404, other methods 405', async () => {
+      const page = await fetch(harness.url);
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      expect(html).toContain('<script src="/main.js"></script>');
+      // The browser gets the launch template and Kibana URL, never the Elasticsearch URL.
+      expect(html).toContain(JSON.stringify(KIBANA_URL));
+      expect(html).not.toContain(ES_URL);
+      for (const [path, type] of [
+        ['/main.js', 'text/javascript'],
+        ['/main.css', 'text/css'],
+      ]) {
+        const res = await fetch(new URL(path, harness.url));
+        expect(res.status).toBe(200);
+        expect(res.headers.get('content-type')).toContain(type);
+        expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(10_000);
+      }
+      const missing = await fetch(new URL('/nope', harness.url));
+      expect(missing.status).toBe(404);
+      expect(((await missing.json()) as ErrorBody).statusCode).toBe(404);
+      const post = await fetch(new URL(ROUTES.threats, harness.url), { method: 'POST' });
+      expect(post.status).toBe(405);
+    });
+
+    test('Elasticsearch unreachable → 502 with an ErrorBody that says so', async () => {
+      // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+      const down = await startHarness({ port: 0, esUrl: 'http://127.0.0.1:1', flowsIndex, indicatorsIndex, build: false });
+      try {
+        const { status, body } = await get<ErrorBody>(down.url, ROUTES.threats, { ...exp.range });
+        expect(status).toBe(502);
+        expect(body).toEqual({ statusCode: 502, error: 'Bad Gateway', message: expect.stringContaining('http://127.0.0.1:1') });
+      } finally {
+        await down.close();
+      }
+    });
+  });
+
+  describe('headless Chromium', () => {
+    let browser: Browser;
+    let page: Page;
+    const pageErrors: string[] = [];
+    // Console errors too: a missing icon chunk or a failed request shows only there.
+    const consoleErrors: string[] = [];
+
+    beforeAll(async () => {
+      browser = await launchChromium();
+      page = await newHarnessPage(browser);
+      page.on('pageerror', (e) => pageErrors.push(e.message));
+      page.on('console', (m) => {
+        if (m.type() === 'error') consoleErrors.push(m.text());
+      });
+    }, 60_000);
+
+    afterAll(async () => {
+      await browser?.close();
+    });
+
+    test('lists the threat IPs, launches PassiveTotal, opens the flyout; screenshot saved', async () => {
+      const q = `?from=${encodeURIComponent(exp.range.from)}&to=${encodeURIComponent(exp.range.to)}`;
+      await page.goto(`${harness.url}${q}`);
+      await page.waitForSelector(subj('threatflowThreatsTable'), { timeout: 30_000 });
+      // The date picker, as an analyst would; harmless when the app already took ?from=&to=.
+      await setAbsoluteRange(page, exp.range);
+
+      const expectedIps = [...exp.indicators.keys()].sort();
+      await waitFor(async () => JSON.stringify(await tableIndicators(page)) === JSON.stringify(expectedIps), 30_000).catch(() => undefined);
+      expect(await tableIndicators(page)).toEqual(expectedIps);
+
+      // The launch links, written out by hand: one IPv4, and one IPv6 whose colons are URL-encoded.
+      const table = page.locator(subj('threatflowThreatsTable'));
+      expect(await table.locator(subj('threatflowLaunchLink-45.33.32.156')).getAttribute('href')).toBe(
+        'https://community.riskiq.com/research?query=45.33.32.156',
+      );
+      expect(await table.locator(subj('threatflowLaunchLink-2606:4700::1111')).getAttribute('href')).toBe(
+        'https://community.riskiq.com/research?query=2606%3A4700%3A%3A1111',
+      );
+
+      // 45.33.32.156 talked to one internal host and to a public address: only the former is a counterpart.
+      const ip = '45.33.32.156';
+      const e = exp.indicators.get(ip)!;
+      await page.locator(subj(`threatflowOpenFlyout-${ip}`)).click();
+      const flyout = page.locator(subj('threatflowFlyout'));
+      await flyout.waitFor();
+      await flyout.locator(subj('threatflowFlyoutStats')).waitFor({ timeout: 30_000 });
+      expect(await flyout.locator(subj('threatflowFlyoutTitle')).innerText()).toContain(ip);
+      const stats = await flyout.locator(subj('threatflowFlyoutStats')).innerText();
+      // EuiStat renders the description above the title: "Flows\n31".
+      expect(stats).toMatch(new RegExp(`\\bFlows\\s+${e.flows}\\b`));
+      const counterparts = await flyout.locator('[data-test-subj^="threatflowCounterpart-"]').evaluateAll((els) =>
+        els.map((el) => (el.getAttribute('data-test-subj') ?? '').slice('threatflowCounterpart-'.length)),
+      );
+      expect(counterparts.sort()).toEqual([...e.internal].sort());
+      // Discover, under the configured Kibana, on the app's range and filtered on the IP.
+      expect(await flyout.locator(subj('threatflowDiscoverLink')).getAttribute('href')).toBe(`${KIBANA_URL}${discoverPath(ip, exp.range)}`);
+
+      mkdirSync(join(REPO_ROOT, 'test-results'), { recursive: true });
+      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+      expect(pageErrors).toEqual([]);
+      expect(consoleErrors).toEqual([]);
+    }, 120_000);
+  });
+});
