@@ -9,6 +9,7 @@
  *
  * `total` and `bytes` cover every matching flow in the range; `flows` holds at most `size` of them.
  */
+import type { estypes } from '@elastic/elasticsearch';
 import {
   BadRequestError,
   launchUrlFor,
@@ -100,7 +101,7 @@ function roleFilter(q: FlowsQuery): Query {
   return { bool: { filter: [THREAT_FLOW, privateParty(q.ip)] } };
 }
 
-function counterpartAggs(role: FlowsQuery['role']): Record<string, unknown> {
+function counterpartAggs(role: FlowsQuery['role']): Record<string, estypes.AggregationsAggregationContainer> {
   if (role === 'indicator') {
     return {
       // related.ip of an indicator's flows with a private side = {indicator} ∪ its internal hosts (query.ts).
