@@ -11,7 +11,8 @@
  * - launch URL template: from the server's config (TF_HARNESS_LAUNCH_URL), as the plugin gets it from
  *   kibana.yml.
  *
- * `?from=<ISO>&to=<ISO>` in the page URL is handed to the app as `initialRange`, for apps that accept one.
+ * `?from=<ISO>&to=<ISO>` in the page URL is handed to the app as `initialRange`, so a link (the CLI's
+ * --demo prints one, the browser test opens one) lands on the time the data lies in.
  */
 // EUI's theme stylesheet, which Kibana loads on every page: EUI 93 still styles forms, the date picker and
 // tables with this compiled Sass (the rest comes from Emotion at runtime). esbuild emits it as main.css.
@@ -88,7 +89,7 @@ function main(): void {
   const cfg = window.__THREATFLOW_HARNESS__;
   const root = document.getElementById('threatflowHarnessRoot');
   if (!cfg || !root) throw new Error('harness page without its config or root element');
-  const services: AppServices & { initialRange?: TimeRange } = {
+  const services: AppServices = {
     api: createApi(fetchHttp),
     launchUrlTemplate: cfg.launchUrlTemplate,
     links: {
