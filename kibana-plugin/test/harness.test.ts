@@ -38,7 +38,7 @@ interface Expected {
   allFlows: number;
   threatFlows: number;
   /** indicator → its flows, bytes and private counterparts */
-  indicators: Map<string, { flows: number; bytes: number; internal: Set<string> }>;
+  indicators: Map<string, { flows: number; bytes: number; internal: Set<string>; times: number[] }>;
   blocklistEntries: number;
 }
 
@@ -57,8 +57,9 @@ function expectedFrom(ndjson: string): Expected {
     const matched = new Set((f.threat?.enrichments ?? []).map((e) => e.matched.atomic));
     if (matched.size > 0) threatFlows++;
     for (const ip of matched) {
-      const e = indicators.get(ip) ?? { flows: 0, bytes: 0, internal: new Set<string>() };
+      const e = indicators.get(ip) ?? { flows: 0, bytes: 0, internal: new Set<string>(), times: [] };
       e.flows++;
+      e.times.push(f['@timestamp']);
       e.bytes += f.network.bytes ?? 0;
       const other = f.source.ip === ip ? f.destination : f.source;
       if (other.locality === 'private') e.internal.add(other.ip);
@@ -71,6 +72,23 @@ function expectedFrom(ndjson: string): Expected {
     .split('\n')
     .filter((l) => l.trim() !== '' && !l.startsWith('#') && !l.startsWith('ip,')).length;
   return { range, allFlows: flows.length, threatFlows, indicators, blocklistEntries };
+}
+
+/** The indicators with at least one matching flow in [from, to). */
+function indicatorsIn(exp: Expected, r: TimeRange): string[] {
+  const a = Date.parse(r.from);
+  const b = Date.parse(r.to);
+  return [...exp.indicators.entries()]
+    .filter(([, e]) => e.times.some((t) => t >= a && t < b))
+    .map(([ip]) => ip)
+    .sort();
+}
+
+/** Waits until the table lists exactly `ips` (each range change is a new request), then asserts it. */
+async function tableShows(page: Page, ips: string[]): Promise<void> {
+  const want = JSON.stringify(ips);
+  await waitFor(async () => JSON.stringify(await tableIndicators(page)) === want, 30_000).catch(() => undefined);
+  expect(await tableIndicators(page)).toEqual(ips);
 }
 
 async function get<T>(base: string, path: string, query: Record<string, string | number>): Promise<{ status: number; body: T }> {
@@ -224,16 +242,13 @@ describeEs('standalone harness on the embedded Elasticsearch', () => {
       await browser?.close();
     });
 
-    test('lists the threat IPs, launches PassiveTotal, opens the flyout; screenshot saved', async () => {
+    test('lists the threat IPs, launches PassiveTotal, follows the date picker, opens the flyout; screenshot saved', async () => {
+      // ?from=&to= reaches the app as its initial range (AppServices.initialRange).
       const q = `?from=${encodeURIComponent(exp.range.from)}&to=${encodeURIComponent(exp.range.to)}`;
       await page.goto(`${harness.url}${q}`);
       await page.waitForSelector(subj('threatflowThreatsTable'), { timeout: 30_000 });
-      // The date picker, as an analyst would; harmless when the app already took ?from=&to=.
-      await setAbsoluteRange(page, exp.range);
-
-      const expectedIps = [...exp.indicators.keys()].sort();
-      await waitFor(async () => JSON.stringify(await tableIndicators(page)) === JSON.stringify(expectedIps), 30_000).catch(() => undefined);
-      expect(await tableIndicators(page)).toEqual(expectedIps);
+      const allIps = [...exp.indicators.keys()].sort();
+      await tableShows(page, allIps);
 
       // The launch links, written out by hand: one IPv4, and one IPv6 whose colons are URL-encoded.
       const table = page.locator(subj('threatflowThreatsTable'));
@@ -243,6 +258,16 @@ describeEs('standalone harness on the embedded Elasticsearch', () => {
       expect(await table.locator(subj('threatflowLaunchLink-2606:4700::1111')).getAttribute('href')).toBe(
         'https://community.riskiq.com/research?query=2606%3A4700%3A%3A1111',
       );
+
+      // The date picker, as an analyst uses it: a few seconds at the start of the data, then all of it.
+      const narrow = { from: exp.range.from, to: new Date(Date.parse(exp.range.from) + 4000).toISOString() };
+      const narrowIps = indicatorsIn(exp, narrow);
+      expect(narrowIps.length).toBeGreaterThan(0);
+      expect(narrowIps.length).toBeLessThan(allIps.length);
+      await setAbsoluteRange(page, narrow);
+      await tableShows(page, narrowIps);
+      await setAbsoluteRange(page, exp.range);
+      await tableShows(page, allIps);
 
       // 45.33.32.156 talked to one internal host and to a public address: only the former is a counterpart.
       const ip = '45.33.32.156';
