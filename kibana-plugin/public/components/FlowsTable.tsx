@@ -1,20 +1,45 @@
 // SPDX-License-Identifier: Apache-2.0
 import React from 'react';
-import { EuiBadge, EuiBasicTable, type EuiBasicTableColumn } from '@elastic/eui';
+import { EuiBadge, EuiBadgeGroup, EuiBasicTable, type EuiBasicTableColumn } from '@elastic/eui';
 import type { FlowRow } from '../../common';
 import { formatBytes, formatEndpoint, formatNumber, formatTime } from '../lib/format';
 
 /** The newest flows of one IP as the route returned them (already newest first, already capped). */
+/** address:port, broken only between the address and the port (never inside the port number). */
+function endpoint(ip: string | null, port: number | null) {
+  const text = formatEndpoint(ip, port);
+  const cut = text.lastIndexOf(':');
+  if (ip === null || port === null || cut <= 0) return text;
+  return (
+    <span>
+      {text.slice(0, cut)}
+      <wbr />
+      <span style={{ whiteSpace: 'nowrap' }}>{text.slice(cut)}</span>
+    </span>
+  );
+}
+
 export function FlowsTable({ flows }: { flows: FlowRow[] }) {
+  // Widths keep the table inside the flyout: addresses get the room (an IPv6 address with a port is long),
+  // tags wrap as a badge group instead of running off the edge.
   const columns: Array<EuiBasicTableColumn<FlowRow>> = [
-    { field: 'timestamp', name: 'Time', render: (t: string) => formatTime(t) },
-    { name: 'Source', render: (f: FlowRow) => formatEndpoint(f.sourceIp, f.sourcePort) },
-    { name: 'Destination', render: (f: FlowRow) => formatEndpoint(f.destinationIp, f.destinationPort) },
-    { field: 'transport', name: 'Protocol', render: (t: string | null) => t ?? '-' },
-    { field: 'direction', name: 'Direction', render: (d: string | null) => d ?? '-' },
-    { field: 'bytes', name: 'Bytes', dataType: 'number', render: (n: number) => formatBytes(n) },
-    { field: 'packets', name: 'Packets', dataType: 'number', render: (n: number) => formatNumber(n) },
-    { field: 'tags', name: 'Tags', render: (tags: string[]) => tags.map((t) => <EuiBadge key={t} color="danger">{t}</EuiBadge>) },
+    { field: 'timestamp', name: 'Time', width: '13%', render: (t: string) => formatTime(t) },
+    { name: 'Source', width: '19%', render: (f: FlowRow) => endpoint(f.sourceIp, f.sourcePort) },
+    { name: 'Destination', width: '19%', render: (f: FlowRow) => endpoint(f.destinationIp, f.destinationPort) },
+    { field: 'transport', name: 'Protocol', width: '8%', render: (t: string | null) => t ?? '-' },
+    { field: 'direction', name: 'Direction', width: '9%', render: (d: string | null) => d ?? '-' },
+    { field: 'bytes', name: 'Bytes', width: '8%', dataType: 'number', render: (n: number) => formatBytes(n) },
+    { field: 'packets', name: 'Packets', width: '7%', dataType: 'number', render: (n: number) => formatNumber(n) },
+    {
+      field: 'tags',
+      name: 'Tags',
+      width: '17%',
+      render: (tags: string[]) => (
+        <EuiBadgeGroup gutterSize="xs">
+          {tags.map((t) => <EuiBadge key={t} color="danger">{t}</EuiBadge>)}
+        </EuiBadgeGroup>
+      ),
+    },
   ];
   return (
     <EuiBasicTable<FlowRow>
