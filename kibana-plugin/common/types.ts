@@ -88,10 +88,15 @@ export interface Counterpart {
   ip: string;
   flows: number;
   bytes: number;
-  launchUrl: string;
+  /**
+   * PassiveTotal launch URL for an indicator; null for an internal (private) host: a private address means
+   * nothing to PassiveTotal, and a click must never send one to a third party (the export's rule, DESIGN §7).
+   */
+  launchUrl: string | null;
 }
 
 export interface FlowsResponse {
+  /** The address in canonical form (IPv6 compressed lower-case; IPv4-mapped IPv6 as IPv4). */
   ip: string;
   role: FlowRole;
   range: TimeRange;
@@ -100,7 +105,10 @@ export interface FlowsResponse {
   bytes: number;
   flows: FlowRow[];
   counterparts: Counterpart[];
-  launchUrl: string;
+  /** True when there were more counterparts than listed (the list is capped; the count says "N+"). */
+  counterpartsTruncated: boolean;
+  /** Launch URL of `ip` when role is indicator; null for an internal host (see Counterpart.launchUrl). */
+  launchUrl: string | null;
 }
 
 export interface DbStatusResponse {

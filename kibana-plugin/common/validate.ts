@@ -33,11 +33,19 @@ export class BadRequestError extends Error {
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 
+/** Days in a month of the proleptic Gregorian calendar (month 1-12). */
+function daysIn(year: number, month: number): number {
+  return month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
 /** Why `value` is not an ISO-8601 instant with a zone (e.g. 2024-05-01T00:00:00Z), or undefined. */
 export function instantError(value: string): string | undefined {
-  if (!ISO_INSTANT.test(value) || Number.isNaN(Date.parse(value))) {
-    return `"${clip(value)}" is not an ISO-8601 instant with a time zone (e.g. 2024-05-01T00:00:00Z)`;
-  }
+  const bad = `"${clip(value)}" is not an ISO-8601 instant with a time zone (e.g. 2024-05-01T00:00:00Z)`;
+  if (!ISO_INSTANT.test(value) || Number.isNaN(Date.parse(value))) return bad;
+  // Date.parse rolls impossible days over (2024-02-30 becomes March 1st): refuse them instead, so the range
+  // searched is always the range echoed back.
+  const [y, m, d] = value.slice(0, 10).split('-').map(Number);
+  if (m < 1 || m > 12 || d < 1 || d > daysIn(y, m)) return `${bad}: no such day`;
   return undefined;
 }
 
@@ -77,13 +85,24 @@ type Raw = Record<string, unknown>;
 function str(raw: Raw, key: string): string | undefined {
   const v = raw[key];
   if (v === undefined || v === null || v === '') return undefined;
+  if (Array.isArray(v)) throw new BadRequestError(`${key} given more than once`);
   if (typeof v !== 'string') throw new BadRequestError(`${key} must be a string`);
   return v;
+}
+
+/** Query parameters each route accepts; anything else is refused, as Kibana's `schema.object` does. */
+export const THREATS_PARAMS = ['from', 'to', 'page', 'perPage', 'sortField', 'sortDirection'] as const;
+export const FLOWS_PARAMS = ['from', 'to', 'ip', 'role', 'size'] as const;
+
+function onlyKnown(raw: Raw, known: readonly string[]): void {
+  const unknown = Object.keys(raw).filter((k) => !known.includes(k));
+  if (unknown.length > 0) throw new BadRequestError(`unknown parameter ${clip(unknown.join(', '))}; allowed: ${known.join(', ')}`);
 }
 
 function int(raw: Raw, key: string, dflt: number, min: number, max: number): number {
   const v = raw[key];
   if (v === undefined || v === null || v === '') return dflt;
+  if (Array.isArray(v)) throw new BadRequestError(`${key} given more than once`);
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : NaN;
   if (!Number.isInteger(n)) throw new BadRequestError(`${key} must be an integer`);
   if (n < min || n > max) throw new BadRequestError(`${key} must be between ${min} and ${max}, got ${n}`);
@@ -108,6 +127,7 @@ function range(raw: Raw): TimeRange {
 
 /** Parses the query of GET threats; throws BadRequestError. */
 export function parseThreatsQuery(raw: Raw): ThreatsQuery {
+  onlyKnown(raw, THREATS_PARAMS);
   return {
     ...range(raw),
     page: int(raw, 'page', 0, 0, MAX_PAGE),
@@ -119,6 +139,7 @@ export function parseThreatsQuery(raw: Raw): ThreatsQuery {
 
 /** Parses the query of GET flows; throws BadRequestError. */
 export function parseFlowsQuery(raw: Raw): FlowsQuery {
+  onlyKnown(raw, FLOWS_PARAMS);
   const r = range(raw);
   const ip = str(raw, 'ip');
   if (ip === undefined) throw new BadRequestError('ip is required');

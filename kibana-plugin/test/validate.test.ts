@@ -46,3 +46,22 @@ describe('common/validate', () => {
       .toBe('https://community.riskiq.com/research?query=2606%3A4700%3A%3A1111');
   });
 });
+
+describe('common/validate: what a careless or hostile client sends', () => {
+  test('impossible calendar days are refused, not rolled over', () => {
+    for (const d of ['2024-02-30T00:00:00Z', '2023-02-29T00:00:00Z', '2024-04-31T00:00:00Z', '2024-13-01T00:00:00Z', '2024-00-10T00:00:00Z']) {
+      expect(() => parseThreatsQuery({ from: d, to: '2025-01-01T00:00:00Z' })).toThrow(/no such day|not an ISO-8601/);
+    }
+    // Leap days that exist are accepted.
+    expect(parseThreatsQuery({ from: '2024-02-29T00:00:00Z', to: '2024-03-01T00:00:00Z' }).from).toBe('2024-02-29T00:00:00Z');
+    expect(parseThreatsQuery({ from: '2000-02-29T00:00:00Z', to: '2000-03-01T00:00:00Z' }).from).toBe('2000-02-29T00:00:00Z');
+    expect(() => parseThreatsQuery({ from: '1900-02-29T00:00:00Z', to: '1900-03-01T00:00:00Z' })).toThrow(/no such day/);
+  });
+
+  test('a parameter given twice, or one the route does not know, is refused with a message that says so', () => {
+    expect(() => parseFlowsQuery({ ...range, ip: ['1.2.3.4', '5.6.7.8'] })).toThrow(/ip given more than once/);
+    expect(() => parseThreatsQuery({ ...range, page: ['1', '2'] })).toThrow(/page given more than once/);
+    expect(() => parseThreatsQuery({ ...range, bogus: '1' })).toThrow(/unknown parameter bogus; allowed: from, to, page/);
+    expect(() => parseFlowsQuery({ ...range, ip: '1.2.3.4', perPage: '5' })).toThrow(/unknown parameter perPage/);
+  });
+});
