@@ -13,13 +13,27 @@ interface Props {
   onOpen: (ip: string) => void;
 }
 
-/** The other side of the flows, each with its own launch link and a way to pivot the flyout onto it. */
+/**
+ * Whether a counterpart may become a PassiveTotal link: only an indicator the server gave a launch URL. An
+ * internal host never does (the server sends `launchUrl: null` for a private address, and a host is
+ * internal by definition): a click must never send a private address to a third party.
+ */
+export function isLaunchable(c: Pick<Counterpart, 'launchUrl'>, role: FlowRole): boolean {
+  return role === 'indicator' && c.launchUrl !== null;
+}
+
+/** The other side of the flows: indicators with their launch link, hosts as plain text; each can be pivoted onto. */
 export function Counterparts({ counterparts, role, launchUrlTemplate, onOpen }: Props) {
   const columns: Array<EuiBasicTableColumn<Counterpart>> = [
     {
       field: 'ip',
       name: role === 'host' ? 'Internal host' : 'Indicator',
-      render: (ip: string) => <LaunchLink ip={ip} template={launchUrlTemplate} />,
+      render: (ip: string, c: Counterpart) =>
+        isLaunchable(c, role) ? (
+          <LaunchLink ip={ip} template={launchUrlTemplate} />
+        ) : (
+          <span data-test-subj={`threatflowPlainIp-${ip}`}>{ip}</span>
+        ),
     },
     { field: 'flows', name: 'Flows', dataType: 'number', render: (n: number) => formatNumber(n) },
     { field: 'bytes', name: 'Bytes', dataType: 'number', render: (n: number) => formatBytes(n) },

@@ -58,13 +58,23 @@ function distinctTags(res: FlowsResponse): string[] {
   return [...new Set(res.flows.flatMap((f) => f.tags))].sort();
 }
 
-function FlyoutLinks({ target, range, services }: Pick<Props, 'target' | 'range' | 'services'>) {
+/**
+ * The subject's ways out. `launchable` is false for an internal host (and for an indicator the server gave
+ * no launch URL): no PassiveTotal link then, so a private address is never sent to a third party.
+ */
+function FlyoutLinks({ target, range, services, launchable }: Pick<Props, 'target' | 'range' | 'services'> & { launchable: boolean }) {
   return (
     <EuiFlexGroup gutterSize="m" responsive={false} wrap>
       <EuiFlexItem grow={false}>
-        <LaunchLink ip={target.ip} template={services.launchUrlTemplate}>
-          Open in PassiveTotal
-        </LaunchLink>
+        {launchable ? (
+          <LaunchLink ip={target.ip} template={services.launchUrlTemplate}>
+            Open in PassiveTotal
+          </LaunchLink>
+        ) : (
+          <EuiText size="s" color="subdued" data-test-subj="threatflowNoLaunch">
+            Internal address: not looked up in PassiveTotal
+          </EuiText>
+        )}
       </EuiFlexItem>
       <EuiFlexItem grow={false}>
         <EuiLink href={services.links.discoverUrl(target.ip, range)} data-test-subj="threatflowDiscoverLink">
@@ -80,6 +90,11 @@ function FlyoutLinks({ target, range, services }: Pick<Props, 'target' | 'range'
   );
 }
 
+/** How many counterparts: "100+" when the route capped the list (there were more than it lists). */
+function counterpartCount(res: FlowsResponse): string {
+  return `${formatNumber(res.counterparts.length)}${res.counterpartsTruncated ? '+' : ''}`;
+}
+
 function FlowsSummary({ res }: { res: FlowsResponse }) {
   const others = res.role === 'indicator' ? 'Internal hosts' : 'Indicators';
   return (
@@ -91,7 +106,7 @@ function FlowsSummary({ res }: { res: FlowsResponse }) {
         <EuiStat title={formatBytes(res.bytes)} description="Bytes" titleSize="s" />
       </EuiFlexItem>
       <EuiFlexItem>
-        <EuiStat title={formatNumber(res.counterparts.length)} description={others} titleSize="s" />
+        <EuiStat title={counterpartCount(res)} description={others} titleSize="s" data-test-subj="threatflowFlyoutCounterpartCount" />
       </EuiFlexItem>
     </EuiFlexGroup>
   );
@@ -117,6 +132,11 @@ function FlyoutContent({ res, services, onOpen }: { res: FlowsResponse; services
       <EuiTitle size="xs">
         <h3>{counterpartRole === 'host' ? 'Internal hosts involved' : 'Threat indicators contacted'}</h3>
       </EuiTitle>
+      {res.counterpartsTruncated ? (
+        <EuiText size="xs" color="subdued" data-test-subj="threatflowCounterpartsTruncated">
+          {`More than ${formatNumber(res.counterparts.length)}: only the ${formatNumber(res.counterparts.length)} with the most flows are listed.`}
+        </EuiText>
+      ) : null}
       <Counterparts
         counterparts={res.counterparts}
         role={counterpartRole}
@@ -143,6 +163,10 @@ export function IpFlyout({ target, range, services, onOpen, onBack, onClose }: P
     (signal) => services.api.getFlows({ ...range, ip: target.ip, role: target.role, size: DEFAULT_FLOWS }, signal),
     [services.api, target.ip, target.role, range.from, range.to],
   );
+  const loaded = flows.data && flows.data.ip === target.ip && flows.data.role === target.role ? flows.data : undefined;
+  // An internal host never gets a PassiveTotal link; an indicator has one unless the server says it has no
+  // launch URL (offered while loading: an indicator opened from the table is one the table links already).
+  const launchable = target.role === 'indicator' && loaded?.launchUrl !== null;
 
   return (
     <EuiFlyout onClose={onClose} size="l" aria-labelledby={titleId} data-test-subj="threatflowFlyout">
@@ -161,13 +185,13 @@ export function IpFlyout({ target, range, services, onOpen, onBack, onClose }: P
           </h2>
         </EuiTitle>
         <EuiSpacer size="s" />
-        <FlyoutLinks target={target} range={range} services={services} />
+        <FlyoutLinks target={target} range={range} services={services} launchable={launchable} />
       </EuiFlyoutHeader>
       <EuiFlyoutBody>
         {flows.status === 'error' ? (
           <ErrorState title={`Could not load the flows of ${target.ip}`} message={flows.error} onRetry={flows.reload} />
-        ) : flows.data && flows.data.ip === target.ip && flows.data.role === target.role ? (
-          <FlyoutContent res={flows.data} services={services} onOpen={onOpen} />
+        ) : loaded ? (
+          <FlyoutContent res={loaded} services={services} onOpen={onOpen} />
         ) : (
           <EuiLoadingSpinner size="l" data-test-subj="threatflowFlyoutLoading" />
         )}

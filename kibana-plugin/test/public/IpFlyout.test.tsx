@@ -5,11 +5,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // (Node export conditions: under jsdom's default `browser` condition jest would load uuid's ESM build via EUI.)
 import React from 'react';
-import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { EuiProvider } from '@elastic/eui';
 import { ThreatsApp } from '../../public/components/ThreatsApp';
-import type { FlowsQuery } from '../../common';
-import { FakeApi, flowsResponse, httpError, servicesWith, setUpDom, threatRow, threatsResponse } from './helpers';
+import type { FlowsQuery, FlowsResponse } from '../../common';
+import { FakeApi, deferred, flowsResponse, httpError, servicesWith, setUpDom, threatRow, threatsResponse } from './helpers';
 
 setUpDom();
 
@@ -38,8 +38,21 @@ async function openIndicator(api: FakeApi) {
   return flyout;
 }
 
+/** The hrefs of every anchor on the page that carry `ip`, as typed or URL-encoded. */
+function hrefsWith(ip: string): string[] {
+  return [...document.querySelectorAll('a[href]')]
+    .map((a) => a.getAttribute('href') ?? '')
+    .filter((href) => href.includes(ip) || href.includes(encodeURIComponent(ip)));
+}
+
+/** An internal host's address appears in no link but the app's own Kibana links (Discover, dashboard). */
+function expectNoExternalLinkFor(ip: string, kibanaLinks: string[] = []) {
+  expect(hrefsWith(ip).sort()).toEqual([...kibanaLinks].sort());
+  for (const href of kibanaLinks) expect(href.startsWith('/kbn/')).toBe(true);
+}
+
 describe('IP flyout', () => {
-  test('an indicator: its flows, its internal hosts with launch links, and links to Discover and the dashboard', async () => {
+  test('an indicator: its flows, its internal hosts (no launch links), and links to PassiveTotal, Discover and the dashboard', async () => {
     const api = new FakeApi(async () => threatsResponse([threatRow(INDICATOR)]), async (q) => flowsFor(q));
     const flyout = await openIndicator(api);
 
@@ -56,13 +69,23 @@ describe('IP flyout', () => {
     expect(flows.textContent).toContain('10.0.0.5:443');
     expect(within(flyout).getByTestId('threatflowFlyoutStats').textContent).toContain('2.9 KB');
 
+    // Internal hosts are plain text (with the button that opens their host view): a private address is
+    // never sent to PassiveTotal, neither from the counterparts nor from the flows table.
     for (const host of HOSTS) {
       const row = within(flyout).getByTestId(`threatflowCounterpart-${host}`);
-      expect(within(row).getByTestId(`threatflowLaunchLink-${host}`).getAttribute('href')).toBe(`https://community.riskiq.com/research?query=${host}`);
+      expect(within(row).queryByTestId(`threatflowLaunchLink-${host}`)).toBeNull();
+      expect(within(row).getByTestId(`threatflowPlainIp-${host}`).textContent).toBe(host);
+      expect(within(row).getByTestId(`threatflowOpenCounterpart-${host}`).tagName).toBe('BUTTON');
+      expect(row.querySelector('a')).toBeNull();
+      expectNoExternalLinkFor(host);
     }
     expect(within(flyout).getByText('Open in PassiveTotal').closest('a')?.getAttribute('href')).toBe(
       'https://community.riskiq.com/research?query=2606%3A4700%3A%3A1111',
     );
+    expect(within(flyout).queryByTestId('threatflowNoLaunch')).toBeNull();
+    // The counterparts were not capped: the count is exact and there is no note.
+    expect(within(flyout).getByTestId('threatflowFlyoutCounterpartCount').textContent).toContain(`${HOSTS.length}Internal hosts`);
+    expect(within(flyout).queryByTestId('threatflowCounterpartsTruncated')).toBeNull();
 
     // The test's links service spells out what it was given: the IP and the app's range.
     expect(within(flyout).getByTestId('threatflowDiscoverLink').getAttribute('href')).toBe(`/kbn/discover?ip=${INDICATOR}&from=${range.from}&to=${range.to}`);
@@ -98,9 +121,69 @@ describe('IP flyout', () => {
     await within(flyout).findByTestId('threatflowFlyoutFlows');
     expect(api.flowsCalls[0].q).toMatchObject({ ip: '192.168.1.20', role: 'host' });
     expect(within(flyout).queryByTestId('threatflowFlyoutBack')).toBeNull();
+    expect(within(flyout).queryByText('Open in PassiveTotal')).toBeNull();
 
     fireEvent.click(within(flyout).getByTestId('euiFlyoutCloseButton'));
     await waitFor(() => expect(screen.queryByTestId('threatflowFlyout')).toBeNull());
+  });
+
+  test('a host flyout has no PassiveTotal link for the host, before or after its flows load; its indicators keep theirs', async () => {
+    const HOST = '192.168.1.20';
+    const pending = deferred<FlowsResponse>();
+    const api = new FakeApi(
+      async () => threatsResponse([threatRow(INDICATOR)]),
+      // The host talked to the indicator and to an address the server gave no launch URL.
+      async (q) => (q.role === 'host' ? pending.promise : flowsFor(q)),
+    );
+    renderWith(api);
+    fireEvent.click(await screen.findByTestId(`threatflowOpenHost-${HOST}`));
+    const flyout = await screen.findByTestId('threatflowFlyout');
+
+    // While loading: already no launch link for the host.
+    expect(within(flyout).getByTestId('threatflowFlyoutLoading')).toBeTruthy();
+    expect(within(flyout).queryByText('Open in PassiveTotal')).toBeNull();
+    expect(within(flyout).getByTestId('threatflowNoLaunch').textContent).toMatch(/not looked up in PassiveTotal/);
+
+    const res = flowsResponse(HOST, 'host', [INDICATOR, '198.51.100.9']);
+    res.counterparts[1].launchUrl = null;
+    await act(async () => pending.resolve(res));
+    await within(flyout).findByTestId('threatflowFlyoutFlows');
+
+    expect(within(flyout).queryByText('Open in PassiveTotal')).toBeNull();
+    expect(within(flyout).getByTestId('threatflowNoLaunch')).toBeTruthy();
+    const range = { from: api.threatsCalls[0].q.from, to: api.threatsCalls[0].q.to };
+    // The host's address is only in the app's own Kibana links, never in one to PassiveTotal.
+    expectNoExternalLinkFor(HOST, [`/kbn/discover?ip=${HOST}&from=${range.from}&to=${range.to}`, `/kbn/dashboard?ip=${HOST}&from=${range.from}&to=${range.to}`]);
+    expect(document.querySelectorAll('a[href^="https://community.riskiq.com/"]')).toHaveLength(
+      // The indicator's row in the threats table behind the flyout, and its counterpart row here.
+      2,
+    );
+
+    // The indicator it talked to: the exact launch href. The address without a launch URL: plain text.
+    const indicatorRow = within(flyout).getByTestId(`threatflowCounterpart-${INDICATOR}`);
+    expect(within(indicatorRow).getByTestId(`threatflowLaunchLink-${INDICATOR}`).getAttribute('href')).toBe(
+      'https://community.riskiq.com/research?query=2606%3A4700%3A%3A1111',
+    );
+    const noUrlRow = within(flyout).getByTestId('threatflowCounterpart-198.51.100.9');
+    expect(noUrlRow.querySelector('a')).toBeNull();
+    expect(within(noUrlRow).getByTestId('threatflowPlainIp-198.51.100.9')).toBeTruthy();
+    expectNoExternalLinkFor('198.51.100.9');
+  });
+
+  test('a capped counterpart list: the count says "100+" and a note says only the busiest are listed', async () => {
+    const many = Array.from({ length: 100 }, (_, i) => `10.1.${Math.floor(i / 250)}.${(i % 250) + 1}`);
+    const api = new FakeApi(
+      async () => threatsResponse([threatRow(INDICATOR)]),
+      async (q) => flowsResponse(q.ip, q.role, many, { counterpartsTruncated: true }),
+    );
+    const flyout = await openIndicator(api);
+    const count = within(flyout).getByTestId('threatflowFlyoutCounterpartCount');
+    expect(count.textContent).toContain('100+');
+    expect(count.textContent).toContain('Internal hosts');
+    expect(within(flyout).getByTestId('threatflowCounterpartsTruncated').textContent).toBe(
+      'More than 100: only the 100 with the most flows are listed.',
+    );
+    expect(within(flyout).getAllByTestId(/^threatflowCounterpart-/)).toHaveLength(100);
   });
 
   test("a failed flows request shows the server's message in the flyout; Retry asks again", async () => {

@@ -64,6 +64,20 @@ describe('ThreatsTable', () => {
     expect(screen.getByTestId('pagination-button-next').hasAttribute('disabled')).toBe(true);
   });
 
+  test('indicators link to the launch URL; internal hosts in the sample open the host view, never a launch link', () => {
+    const { table } = renderTable(Q);
+    const row = within(table).getByTestId('threatflowThreatRow-203.0.113.7');
+    expect(within(row).getByTestId('threatflowLaunchLink-203.0.113.7').getAttribute('href')).toBe('https://t.example/203.0.113.7');
+    for (const host of ['10.0.0.5', '192.168.1.20']) {
+      const opener = within(row).getByTestId(`threatflowOpenHost-${host}`);
+      expect(opener.tagName).toBe('BUTTON');
+      expect(opener.hasAttribute('href')).toBe(false);
+      expect(within(table).queryByTestId(`threatflowLaunchLink-${host}`)).toBeNull();
+      const hrefs = [...document.querySelectorAll('a[href]')].map((a) => a.getAttribute('href') ?? '');
+      expect(hrefs.filter((h) => h.includes(host))).toEqual([]);
+    }
+  });
+
   test('the inspect button opens an indicator, a host link opens a host', () => {
     const { onOpen } = renderTable(Q);
     fireEvent.click(screen.getByTestId('threatflowOpenFlyout-203.0.113.7'));

@@ -81,7 +81,13 @@ export function threatsResponse(rows: ThreatRow[], over: Partial<ThreatsResponse
   };
 }
 
-export function flowsResponse(ip: string, role: FlowRole, counterparts: string[]): FlowsResponse {
+/**
+ * The route's answer for `ip`. As the server does, internal hosts (the counterparts of an indicator, and
+ * the subject of a host query) have no launch URL; indicators have one the app must NOT use (it expands its
+ * own template).
+ */
+export function flowsResponse(ip: string, role: FlowRole, counterparts: string[], over: Partial<FlowsResponse> = {}): FlowsResponse {
+  const hostsAreCounterparts = role === 'indicator';
   return {
     ip,
     role,
@@ -101,8 +107,15 @@ export function flowsResponse(ip: string, role: FlowRole, counterparts: string[]
       communityId: null,
       tags: ['botnet'],
     })),
-    counterparts: counterparts.map((c, i) => ({ ip: c, flows: 3 - i, bytes: 1000 * (3 - i), launchUrl: `https://server-side.invalid/${c}` })),
-    launchUrl: `https://server-side.invalid/${ip}`,
+    counterparts: counterparts.map((c, i) => ({
+      ip: c,
+      flows: 3 - i,
+      bytes: 1000 * (3 - i),
+      launchUrl: hostsAreCounterparts ? null : `https://server-side.invalid/${c}`,
+    })),
+    counterpartsTruncated: false,
+    launchUrl: hostsAreCounterparts ? `https://server-side.invalid/${ip}` : null,
+    ...over,
   };
 }
 
