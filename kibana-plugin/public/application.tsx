@@ -11,6 +11,9 @@ import type { TimeRange } from '../common';
 import type { ThreatflowApi } from './services';
 import { ThreatsApp } from './components/ThreatsApp';
 
+/** EUI's color mode; Kibana's theme service says which (dark mode is an advanced setting). */
+export type ColorMode = 'light' | 'dark';
+
 export interface AppServices {
   api: ThreatflowApi;
   /** PassiveTotal launch URL template with `{{value}}` (plugin config `threatflow.launchUrlTemplate`). */
@@ -25,11 +28,13 @@ export interface AppServices {
    * looks at the time its fixture data lies in.
    */
   initialRange?: TimeRange;
+  /** Kibana's color mode (core.theme); light when absent (the harness). */
+  colorMode?: ColorMode;
 }
 
 export function renderApp(element: HTMLElement, services: AppServices): () => void {
   ReactDOM.render(
-    <EuiProvider colorMode="light">
+    <EuiProvider colorMode={services.colorMode ?? 'light'}>
       <ThreatsApp services={services} />
     </EuiProvider>,
     element,

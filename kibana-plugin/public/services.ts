@@ -6,7 +6,7 @@
  */
 import { ROUTES, discoverPath, threatsDashboardPath } from '../common';
 import type { DbStatusResponse, ErrorBody, FlowsQuery, FlowsResponse, ThreatsQuery, ThreatsResponse } from '../common';
-import type { AppServices } from './application';
+import type { AppServices, ColorMode } from './application';
 
 /** The subset of Kibana's `core.http` (HttpSetup/HttpStart) the app uses. */
 export interface HttpLike {
@@ -37,11 +37,31 @@ export function createApi(http: HttpLike): ThreatflowApi {
   };
 }
 
+/** What Kibana's `core.theme` (ThemeServiceStart) offers that the app needs: `theme$`, which replays the current theme. */
+export interface ThemeLike {
+  theme$: { subscribe(next: (theme: { darkMode: boolean }) => void): { unsubscribe(): void } };
+}
+
+/**
+ * The color mode Kibana is in now. `theme$` replays the current theme to a new subscriber synchronously,
+ * so subscribing and unsubscribing reads it; light if nothing came (a theme change in Kibana reloads the
+ * page, so the value read at mount holds for the app's lifetime).
+ */
+export function currentColorMode(theme: ThemeLike): ColorMode {
+  let mode: ColorMode = 'light';
+  const subscription = theme.theme$.subscribe(({ darkMode }) => {
+    mode = darkMode ? 'dark' : 'light';
+  });
+  subscription.unsubscribe();
+  return mode;
+}
+
 /**
  * The services the app needs, built from Kibana's core start contract. Links get the base path (and the
- * space prefix, which Kibana keeps in the base path) so they work on any deployment.
+ * space prefix, which Kibana keeps in the base path) so they work on any deployment; the color mode follows
+ * Kibana's theme.
  */
-export function servicesFrom(core: { http: HttpLike & { basePath: BasePathLike } }, launchUrlTemplate: string): AppServices {
+export function servicesFrom(core: { http: HttpLike & { basePath: BasePathLike }; theme?: ThemeLike }, launchUrlTemplate: string): AppServices {
   const { http } = core;
   return {
     api: createApi(http),
@@ -50,6 +70,7 @@ export function servicesFrom(core: { http: HttpLike & { basePath: BasePathLike }
       discoverUrl: (ip, range) => http.basePath.prepend(discoverPath(ip, range)),
       dashboardUrl: (ip, range) => http.basePath.prepend(threatsDashboardPath(ip, range)),
     },
+    colorMode: core.theme ? currentColorMode(core.theme) : 'light',
   };
 }
 

@@ -8,7 +8,9 @@
  * core's http (routes, abort signals, base path). `@kbn/core/public` exists only inside Kibana, so its one
  * runtime value the plugin reads (DEFAULT_APP_CATEGORIES) is stood in for here.
  */
-import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import React from 'react';
+import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { EuiPageTemplate, EuiProvider } from '@elastic/eui';
 import type { App, AppMountParameters, CoreSetup, PluginInitializerContext } from '@kbn/core/public';
 import { plugin } from '../../public';
 import { DB_PRESENT, flowsResponse, setUpDom, threatRow, threatsResponse } from './helpers';
@@ -27,7 +29,23 @@ setUpDom();
 
 const IP = '203.0.113.7';
 
-function fakeCore() {
+/** core.theme as Kibana's theme service: `theme$` replays the current theme to each subscriber. */
+function fakeTheme(darkMode: boolean) {
+  const subscriptions = { opened: 0, open: 0 };
+  const theme = {
+    theme$: {
+      subscribe(next: (t: { darkMode: boolean }) => void) {
+        subscriptions.opened++;
+        subscriptions.open++;
+        next({ darkMode });
+        return { unsubscribe: () => void subscriptions.open-- };
+      },
+    },
+  };
+  return { theme, subscriptions };
+}
+
+function fakeCore(darkMode = false) {
   const apps: App[] = [];
   const get = jest.fn(async (path: string, options: { query: Record<string, string | number>; signal?: AbortSignal }) => {
     if (path === '/internal/threatflow/threats') return threatsResponse([threatRow(IP)]);
@@ -36,12 +54,13 @@ function fakeCore() {
     throw new Error(`unexpected path ${path}`);
   });
   const http = { get, basePath: { prepend: (p: string) => `/kbn/s/soc${p}` } };
+  const theme = fakeTheme(darkMode);
   const setup = {
     application: { register: (app: App) => apps.push(app) },
     http,
-    getStartServices: async () => [{ http }, {}, undefined],
+    getStartServices: async () => [{ http, theme: theme.theme }, {}, undefined],
   } as unknown as CoreSetup;
-  return { apps, get, setup };
+  return { apps, get, setup, themeSubscriptions: theme.subscriptions };
 }
 
 function context(config: object): PluginInitializerContext {
@@ -110,6 +129,37 @@ describe('public plugin', () => {
     expect(link.getAttribute('href')).toBe('https://community.riskiq.com/research?query=203.0.113.7');
     act(() => unmount());
     element.remove();
+  });
+
+  test("the app takes Kibana's color mode from core.theme", async () => {
+    // What EUI paints a page with in each mode, from a bare EuiPageTemplate under EuiProvider.
+    const reference = (colorMode: 'light' | 'dark') => {
+      const r = render(
+        <EuiProvider colorMode={colorMode}>
+          <EuiPageTemplate data-test-subj="referencePage" />
+        </EuiProvider>,
+      );
+      const bg = getComputedStyle(r.getByTestId('referencePage')).backgroundColor;
+      r.unmount();
+      return bg;
+    };
+    const light = reference('light');
+    const dark = reference('dark');
+    expect(light).not.toBe(dark);
+
+    for (const [darkMode, expected] of [[false, light], [true, dark]] as const) {
+      const core = fakeCore(darkMode);
+      plugin(context({})).setup(core.setup);
+      const element = document.createElement('div');
+      document.body.appendChild(element);
+      const unmount = await mount(core.apps[0], element);
+      await screen.findByTestId(`threatflowThreatRow-${IP}`);
+      expect(getComputedStyle(screen.getByTestId('threatflowApp')).backgroundColor).toBe(expected);
+      // Read at mount: subscribed, and no subscription left open.
+      expect(core.themeSubscriptions).toEqual({ opened: 1, open: 0 });
+      act(() => unmount());
+      element.remove();
+    }
   });
 
   test('unmount aborts what is still in flight', async () => {

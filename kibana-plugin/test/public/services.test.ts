@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { ROUTES } from '../../common';
-import { createApi, errorMessage, isAbortError, servicesFrom, type HttpLike } from '../../public/services';
+import { createApi, currentColorMode, errorMessage, isAbortError, servicesFrom, type HttpLike } from '../../public/services';
 import { RANGE, httpError } from './helpers';
 
 function recordingHttp() {
@@ -42,6 +42,31 @@ describe('servicesFrom', () => {
     expect(s.launchUrlTemplate).toBe('https://x.example/{{value}}');
     expect(s.links.discoverUrl('10.0.0.5', RANGE)).toMatch(/^\/kbn\/s\/soc\/app\/discover#\/\?_g=/);
     expect(s.links.dashboardUrl('10.0.0.5', RANGE)).toMatch(/^\/kbn\/s\/soc\/app\/dashboards#\/view\/threatflow-dashboard-threats\?_g=/);
+    // No theme service (a stand-in core): light, as EUI's default.
+    expect(s.colorMode).toBe('light');
+  });
+
+  test("the color mode is Kibana's current theme, read from theme$ without keeping a subscription", () => {
+    const { http } = recordingHttp();
+    const core = (darkMode: boolean, log: string[]) => ({
+      http: { ...http, basePath: { prepend: (p: string) => p } },
+      theme: {
+        theme$: {
+          subscribe(next: (t: { darkMode: boolean }) => void) {
+            log.push('subscribe');
+            next({ darkMode });
+            return { unsubscribe: () => void log.push('unsubscribe') };
+          },
+        },
+      },
+    });
+    const log: string[] = [];
+    expect(servicesFrom(core(true, log), 'https://x.example/{{value}}').colorMode).toBe('dark');
+    expect(servicesFrom(core(false, log), 'https://x.example/{{value}}').colorMode).toBe('light');
+    expect(log).toEqual(['subscribe', 'unsubscribe', 'subscribe', 'unsubscribe']);
+    // A theme$ that has not emitted yet: light.
+    const silent = { theme$: { subscribe: () => ({ unsubscribe: () => undefined }) } };
+    expect(currentColorMode(silent)).toBe('light');
   });
 });
 

@@ -18,7 +18,17 @@
  *   packages/core/lifecycle/core-lifecycle-browser/src/core_start.ts              CoreStart
  *   packages/core/plugins/core-plugins-browser/src/plugin.ts                      Plugin
  *   packages/core/plugins/core-plugins-browser/src/plugin_initializer.ts          PluginInitializer, PluginInitializerContext
+ *   packages/core/theme/core-theme-browser/src/types.ts                           CoreTheme, ThemeServiceStart (core.theme)
+ *
+ * Observables (`theme$`) are typed structurally (`subscribe` returning an unsubscribable), which rxjs'
+ * Observable satisfies; rxjs is not a dependency outside Kibana.
  */
+
+/* ---- common ---- */
+
+export interface Subscribable<T> {
+  subscribe(next: (value: T) => void): { unsubscribe(): void };
+}
 
 /* ---- application ---- */
 
@@ -136,6 +146,23 @@ export interface HttpSetup {
 
 export type HttpStart = HttpSetup;
 
+/* ---- theme ---- */
+
+/** Contains all the required information to apply Kibana's theme at the various levels it can be used. */
+export interface CoreTheme {
+  /** is dark mode enabled or not */
+  readonly darkMode: boolean;
+}
+
+/** Omitted: everything but theme$ (the same in ThemeServiceSetup). */
+export interface ThemeServiceStart {
+  /**
+   * An observable of the currently active theme. Note that the observable has a replay effect, so it will
+   * emit once during subscriptions.
+   */
+  theme$: Subscribable<CoreTheme>;
+}
+
 /* ---- lifecycle ---- */
 
 /** Omitted: every service but application and http. */
@@ -145,9 +172,10 @@ export interface CoreSetup<TPluginsStart extends object = object, TStart = unkno
   getStartServices: StartServicesAccessor<TPluginsStart, TStart>;
 }
 
-/** Omitted: every service but http. */
+/** Omitted: every service but http and theme. */
 export interface CoreStart {
   http: HttpStart;
+  theme: ThemeServiceStart;
 }
 
 export type StartServicesAccessor<TPluginsStart extends object = object, TStart = unknown> = () => Promise<
