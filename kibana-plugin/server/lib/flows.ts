@@ -8,6 +8,11 @@
  *   indicators it talked to.
  *
  * `total` and `bytes` cover every matching flow in the range; `flows` holds at most `size` of them.
+ *
+ * The IP is searched and echoed in its canonical form (query.ts canonicalIp): `::ffff:45.33.32.156` is
+ * `45.33.32.156`, `FD00::0010` is `fd00::10`. Launch links go to indicators only: an internal host (the IP
+ * itself with role `host`, the counterparts with role `indicator`) gets `launchUrl: null`, since a private
+ * address means nothing to PassiveTotal and must not be sent to a third party.
  */
 import type { estypes } from '@elastic/elasticsearch';
 import {
@@ -91,11 +96,12 @@ export function flowRowOf(s: FlowSource): FlowRow {
   };
 }
 
-function roleFilter(q: FlowsQuery): Query {
+/** `q.ip` is canonical here (getFlows). */
+function roleFilter(q: FlowsQuery, typed: string): Query {
   if (q.role === 'indicator') {
-    // matched.atomic is a keyword holding the collector's text of the address: accept the caller's text
-    // and the canonical one, so `2606:4700:0::1111` finds `2606:4700::1111`.
-    const forms = [...new Set([q.ip, canonicalIp(q.ip)])];
+    // matched.atomic is a keyword holding the collector's text of the address, which is the canonical form;
+    // the text as typed is searched too, in case a document was written with it.
+    const forms = [...new Set([q.ip, typed])];
     return { nested: { path: ENRICHMENTS, query: { terms: { [MATCHED_ATOMIC]: forms } } } };
   }
   return { bool: { filter: [THREAT_FLOW, privateParty(q.ip)] } };
@@ -124,21 +130,29 @@ function counterpartAggs(role: FlowsQuery['role']): Record<string, estypes.Aggre
   };
 }
 
-function counterpartsOf(q: FlowsQuery, aggs: FlowsAggs | undefined, template: string): Counterpart[] {
-  const self = canonicalIp(q.ip);
+/** The counterparts (at most MAX_COUNTERPARTS) and whether there were more. `q.ip` is canonical. */
+function counterpartsOf(q: FlowsQuery, aggs: FlowsAggs | undefined, template: string): { counterparts: Counterpart[]; truncated: boolean } {
   if (q.role === 'indicator') {
-    return (aggs?.hosts?.ips.buckets ?? [])
-      .filter((b) => canonicalIp(b.key) !== self)
-      .slice(0, MAX_COUNTERPARTS)
-      .map((b) => ({ ip: b.key, flows: b.doc_count, bytes: b.bytes?.value ?? 0, launchUrl: launchUrlFor(template, b.key) }));
+    const ips = aggs?.hosts?.ips;
+    // MAX_COUNTERPARTS + 1 buckets were asked for: the hosts and the indicator itself.
+    const hosts = (ips?.buckets ?? []).filter((b) => canonicalIp(b.key) !== q.ip);
+    return {
+      // Internal hosts: no PassiveTotal link.
+      counterparts: hosts.slice(0, MAX_COUNTERPARTS).map((b) => ({ ip: b.key, flows: b.doc_count, bytes: b.bytes?.value ?? 0, launchUrl: null })),
+      truncated: hosts.length > MAX_COUNTERPARTS || (ips?.sum_other_doc_count ?? 0) > 0,
+    };
   }
-  return (aggs?.indicators?.ips.buckets ?? []).map((b) => ({
-    ip: b.key,
-    // Flow documents, not enrichments (reverse_nested).
-    flows: b.flows?.doc_count ?? b.doc_count,
-    bytes: b.flows?.bytes.value ?? 0,
-    launchUrl: launchUrlFor(template, b.key),
-  }));
+  const ips = aggs?.indicators?.ips;
+  return {
+    counterparts: (ips?.buckets ?? []).map((b) => ({
+      ip: b.key,
+      // Flow documents, not enrichments (reverse_nested).
+      flows: b.flows?.doc_count ?? b.doc_count,
+      bytes: b.flows?.bytes.value ?? 0,
+      launchUrl: launchUrlFor(template, b.key),
+    })),
+    truncated: (ips?.sum_other_doc_count ?? 0) > 0,
+  };
 }
 
 /**
@@ -146,7 +160,8 @@ function counterpartsOf(q: FlowsQuery, aggs: FlowsAggs | undefined, template: st
  * rules (BadRequestError for a bad IP, range, role or size).
  */
 export async function getFlows(es: SearchClient, q: FlowsQuery, opts: ThreatflowEsOptions, signal?: AbortSignal): Promise<FlowsResponse> {
-  const query = parseFlowsQuery({ ...q });
+  const parsed = parseFlowsQuery({ ...q });
+  const query: FlowsQuery = { ...parsed, ip: canonicalIp(parsed.ip) };
   if (opts.flowsIndex.trim() === '') throw new BadRequestError('no flows index configured');
   const res = await es.search<FlowSource, FlowsAggs>(
     {
@@ -157,11 +172,12 @@ export async function getFlows(es: SearchClient, q: FlowsQuery, opts: Threatflow
       allow_no_indices: true,
       _source: SOURCE_FIELDS,
       sort: [{ '@timestamp': { order: 'desc' } }],
-      query: { bool: { filter: [timeRange(query), roleFilter(query)] } },
+      query: { bool: { filter: [timeRange(query), roleFilter(query, parsed.ip)] } },
       aggs: { bytes: { sum: { field: 'network.bytes' } }, ...counterpartAggs(query.role) },
     },
     { signal },
   );
+  const counterparts = counterpartsOf(query, res.aggregations, opts.launchUrlTemplate);
   return {
     ip: query.ip,
     role: query.role,
@@ -169,7 +185,8 @@ export async function getFlows(es: SearchClient, q: FlowsQuery, opts: Threatflow
     total: totalOf(res.hits.total),
     bytes: res.aggregations?.bytes.value ?? 0,
     flows: res.hits.hits.map((h) => flowRowOf(h._source ?? {})),
-    counterparts: counterpartsOf(query, res.aggregations, opts.launchUrlTemplate),
-    launchUrl: launchUrlFor(opts.launchUrlTemplate, query.ip),
+    counterparts: counterparts.counterparts,
+    counterpartsTruncated: counterparts.truncated,
+    launchUrl: query.role === 'indicator' ? launchUrlFor(opts.launchUrlTemplate, query.ip) : null,
   };
 }

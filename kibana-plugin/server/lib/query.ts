@@ -61,16 +61,30 @@ export function privateParty(ip: string): Query {
 
 /**
  * One textual form per address, the one Elasticsearch prints for `ip` fields and the collector writes into
- * `matched.atomic`: IPv6 compressed and lower-case (RFC 5952, as the WHATWG URL parser serializes it).
- * IPv4 is returned as given (the input rules admit no leading zeros).
+ * `matched.atomic`:
+ *
+ * - IPv4-mapped IPv6 (`::ffff:45.33.32.156`, any spelling) is the IPv4 address in dotted form: the collector
+ *   looks such addresses up as IPv4 and writes the IPv4 text, and Elasticsearch prints them that way too;
+ * - other IPv6 is compressed and lower-case (RFC 5952, as the WHATWG URL parser serializes it), so
+ *   `FD00::0010` is `fd00::10`;
+ * - IPv4 is returned as given (the input rules admit no leading zeros).
  */
 export function canonicalIp(ip: string): string {
   if (!ip.includes(':')) return ip;
+  let v6: string;
   try {
-    return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+    v6 = new URL(`http://[${ip}]/`).hostname.slice(1, -1);
   } catch {
     return ip.toLowerCase();
   }
+  // The URL parser prints the embedded IPv4 as two hex groups: ::ffff:2d21:209c.
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(v6);
+  if (mapped) {
+    const hi = parseInt(mapped[1], 16);
+    const lo = parseInt(mapped[2], 16);
+    return [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.');
+  }
+  return v6;
 }
 
 /** An ES date value (epoch millis or ISO string, as `_source` or a min/max aggregation gives it) as ISO-8601. */

@@ -19,6 +19,7 @@ export const LAUNCH = 'https://community.riskiq.com/research?query={{value}}';
 /** A flow document as the collector writes it (only the fields the tests read). */
 export interface Doc {
   '@timestamp': number;
+  related?: { ip: string[] };
   source: { ip: string; port?: number; locality: string };
   destination: { ip: string; port?: number; locality: string };
   network: { bytes: number; packets: number; direction: string; transport?: string; community_id?: string };
@@ -163,6 +164,9 @@ export function expectedFlows(all: Doc[], r: Range, ip: string, role: 'indicator
     docs,
     total: docs.length,
     bytes: docs.reduce((s, d) => s + d.network.bytes, 0),
-    counterparts: [...counter].map(([cip, c]) => ({ ip: cip, ...c, launchUrl: launchUrlFor(LAUNCH, cip) })).sort((a, b) => b.flows - a.flows || (a.ip < b.ip ? -1 : 1)),
+    // An indicator's counterparts are internal hosts: no PassiveTotal link; a host's are indicators.
+    counterparts: [...counter]
+      .map(([cip, c]) => ({ ip: cip, ...c, launchUrl: role === 'indicator' ? null : launchUrlFor(LAUNCH, cip) }))
+      .sort((a, b) => b.flows - a.flows || (a.ip < b.ip ? -1 : 1)),
   };
 }

@@ -113,8 +113,10 @@ describeEs('server/lib flows and threats on the embedded Elasticsearch', () => {
       const want = expectedFlows(docs, ALL, ip, 'indicator');
       const got = await flows(ALL, ip, 'indicator');
       expect([ip, got.total, got.bytes, got.flows.length]).toEqual([ip, want.total, want.bytes, want.total]);
-      expect([ip, got.counterparts]).toEqual([ip, want.counterparts]);
+      expect([ip, got.counterparts, got.counterpartsTruncated]).toEqual([ip, want.counterparts, false]);
       expect(got.launchUrl).toBe(`https://community.riskiq.com/research?query=${encodeURIComponent(ip)}`);
+      // Internal hosts get no PassiveTotal link.
+      expect([ip, got.counterparts.every((c) => c.launchUrl === null)]).toEqual([ip, true]);
       const stamps = got.flows.map((f) => Date.parse(f.timestamp));
       expect(stamps).toEqual([...stamps].sort((a, b) => b - a));
       // Row contents equal the documents (as multisets: flows with the same timestamp have no defined order).
@@ -140,13 +142,41 @@ describeEs('server/lib flows and threats on the embedded Elasticsearch', () => {
     expect(spelled.total).toBe(canonical.total);
   });
 
+  it('finds an IPv4 indicator written as IPv4-mapped IPv6, and echoes the canonical form', async () => {
+    const dotted = await flows(ALL, '45.33.32.156', 'indicator');
+    expect(dotted.total).toBeGreaterThan(0);
+    for (const spelled of ['::ffff:45.33.32.156', '::FFFF:2d21:209c', '0:0:0:0:0:ffff:45.33.32.156']) {
+      const got = await flows(ALL, spelled, 'indicator');
+      expect([spelled, got.ip, got.total, got.bytes, got.counterparts]).toEqual([spelled, '45.33.32.156', dotted.total, dotted.bytes, dotted.counterparts]);
+      expect(got.launchUrl).toBe('https://community.riskiq.com/research?query=45.33.32.156');
+    }
+    // As an internal host too: 10.0.0.5 written as IPv4-mapped IPv6.
+    const host = await flows(ALL, '10.0.0.5', 'host');
+    const mapped = await flows(ALL, '::ffff:10.0.0.5', 'host');
+    expect(host.total).toBeGreaterThan(0);
+    expect([mapped.ip, mapped.total, mapped.counterparts]).toEqual(['10.0.0.5', host.total, host.counterparts]);
+  });
+
+  it('finds an IPv6 host written upper-case with leading zeros, and echoes it in RFC 5952 form', async () => {
+    const want = expectedFlows(docs, ALL, 'fd00::10', 'host');
+    expect(want.total).toBeGreaterThan(0);
+    const got = await flows(ALL, 'FD00::0010', 'host');
+    expect([got.ip, got.total, got.bytes, got.counterparts]).toEqual(['fd00::10', want.total, want.bytes, want.counterparts]);
+    const indicator = await flows(ALL, '2606:4700:0000::1111', 'indicator');
+    expect([indicator.ip, indicator.total]).toEqual(['2606:4700::1111', expectedFlows(docs, ALL, '2606:4700::1111', 'indicator').total]);
+    expect(indicator.launchUrl).toBe(`https://community.riskiq.com/research?query=${encodeURIComponent('2606:4700::1111')}`);
+  });
+
   it('lists the threat flows of each internal host with the indicators it talked to', async () => {
     const hosts = ['10.0.0.5', '10.0.0.10', '192.168.1.10', 'fd00::10'];
     for (const ip of hosts) {
       const want = expectedFlows(docs, ALL, ip, 'host');
       const got = await flows(ALL, ip, 'host');
-      expect([ip, got.total, got.bytes, got.flows.length, got.counterparts]).toEqual([ip, want.total, want.bytes, want.total, want.counterparts]);
+      expect([ip, got.total, got.bytes, got.flows.length, got.counterparts, got.counterpartsTruncated]).toEqual([ip, want.total, want.bytes, want.total, want.counterparts, false]);
       expect(want.total).toBeGreaterThan(0);
+      // An internal host has no PassiveTotal link; the indicators it talked to have theirs.
+      expect([ip, got.launchUrl]).toEqual([ip, null]);
+      for (const c of got.counterparts) expect(c.launchUrl).toBe(`https://community.riskiq.com/research?query=${encodeURIComponent(c.ip)}`);
     }
     // 10.0.0.5 talked to two indicators.
     expect((await flows(ALL, '10.0.0.5', 'host')).counterparts.map((c) => c.ip).sort()).toEqual(['45.155.205.233', '45.33.32.156']);
