@@ -3,11 +3,12 @@
 import type { Client } from '@elastic/elasticsearch';
 
 /**
- * The part of the client the route functions call. Kibana's `ElasticsearchClient` (`asCurrentUser`) and a
- * plain `new Client()` both satisfy it. `transport` is in the pick because the client's methods declare
+ * The part of the client the route functions call: `search` only, so an analyst's role needs nothing but
+ * `read` on the flows and indicator indices. Kibana's `ElasticsearchClient` (`asCurrentUser`) and a plain
+ * `new Client()` both satisfy it. `transport` is in the pick because the client's methods declare
  * `this: { transport }`; without it TypeScript refuses the calls.
  */
-export type SearchClient = Pick<Client, 'search' | 'count' | 'indices' | 'transport'>;
+export type SearchClient = Pick<Client, 'search' | 'transport'>;
 
 export interface ThreatflowEsOptions {
   /** Flow documents: the data stream pattern `logs-threatflow.flows-*` (DESIGN.md §4). */

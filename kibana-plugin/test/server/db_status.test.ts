@@ -2,8 +2,8 @@
 /**
  * getDbStatus against the embedded Elasticsearch, on an indicator index built the way the collector builds
  * it (collector/src/enrich/riskiq-threat/indicators.ts): the demo blocklist parsed and built into a threat
- * DB, one `indicatorDocument()` per entry, the collector's `indicatorMappings()` with `_meta.fetched_at`,
- * behind an alias. The collector's IndicatorIndex writes only its fixed alias, so the same steps are done
+ * DB, one `indicatorDocument()` per entry (its `@timestamp` is the fetch time), the collector's
+ * `indicatorMappings()` with `_meta.fetched_at` (not read: it would need view_index_metadata), behind an alias. The collector's IndicatorIndex writes only its fixed alias, so the same steps are done
  * here under a unique one.
  */
 import { readFileSync } from 'node:fs';
@@ -81,16 +81,40 @@ describeEs('server/lib getDbStatus on the embedded Elasticsearch', () => {
     expect((await getDbStatus(client, opts(`tftest-kp-missing-${id}-*`))).present).toBe(false);
   });
 
-  it('falls back to the documents\' @timestamp when the mapping has no _meta.fetched_at', async () => {
+  it('needs only search (read privileges): no mapping or other index metadata is read', async () => {
+    // A read-only analyst role has no view_index_metadata: indices.getMapping would be a 403 there.
+    const readOnly = { search: client.search.bind(client), transport: client.transport } as unknown as Client;
+    const got = await getDbStatus(readOnly, opts(alias), undefined, fetchedAt + 60_000);
+    expect([got.present, got.index, got.indicators, got.fetchedAt, got.ageSeconds]).toEqual([true, index, entries.length, '2026-03-01T12:00:00.000Z', 60]);
+  });
+
+  it('reads the fetch time from the documents, with no _meta in the mapping', async () => {
     const bare = `tftest-kp-bare-${id}`;
     try {
       expect((await es('PUT', `/${bare}`, { settings: { index: { number_of_replicas: 0 } }, mappings: indicatorMappings() })).status).toBe(200);
       const doc = indicatorDocument(entries[0], fetchedAt, LAUNCH);
       expect((await es('POST', `/${bare}/_doc?refresh=true`, doc)).status).toBe(201);
       const got = await getDbStatus(client, opts(bare), undefined, fetchedAt + 60_000);
-      expect([got.present, got.indicators, got.fetchedAt, got.ageSeconds]).toEqual([true, 1, '2026-03-01T12:00:00.000Z', 60]);
+      expect([got.present, got.index, got.indicators, got.fetchedAt, got.ageSeconds]).toEqual([true, bare, 1, '2026-03-01T12:00:00.000Z', 60]);
     } finally {
       await es('DELETE', `/${bare}`);
+    }
+  });
+
+  it('reports the newest DB when an alias points at two', async () => {
+    const older = `${alias}-older`;
+    const olderAt = fetchedAt - 86_400_000;
+    const twoAlias = `${alias}-two`;
+    try {
+      expect((await es('PUT', `/${older}`, { settings: { index: { number_of_replicas: 0 } }, mappings: indicatorMappings() })).status).toBe(200);
+      const body = entries.slice(0, 3).map((e) => `${JSON.stringify({ index: {} })}\n${JSON.stringify(indicatorDocument(e, olderAt, LAUNCH))}\n`).join('');
+      expect((await es('POST', `/${older}/_bulk?refresh=true&filter_path=errors`, body)).json).toEqual({ errors: false });
+      expect((await es('POST', '/_aliases', { actions: [{ add: { index: older, alias: twoAlias } }, { add: { index, alias: twoAlias } }] })).status).toBe(200);
+      const got = await getDbStatus(client, opts(twoAlias), undefined, fetchedAt);
+      expect([got.index, got.indicators, got.fetchedAt]).toEqual([index, entries.length, '2026-03-01T12:00:00.000Z']);
+    } finally {
+      await es('DELETE', `/${older}`);
+      await es('DELETE', `/${index}/_alias/${twoAlias}`);
     }
   });
 });
