@@ -8,3 +8,4 @@ export { getThreats, sortThreats, tagsOf } from './threats';
 export { getFlows, flowRowOf, MAX_COUNTERPARTS } from './flows';
 export { getDbStatus, isNotFound } from './db_status';
 export { canonicalIp } from './query';
+export { esFailureOf, esReason, redactUrl, routeStatusOfEs, type EsFailure } from './errors';

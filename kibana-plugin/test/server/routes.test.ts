@@ -8,6 +8,7 @@
  */
 import { Client } from '@elastic/elasticsearch';
 import { ES_URL, describeEs } from '../../../collector/test/helpers/es';
+import { errors } from '@elastic/elasticsearch';
 import { API_PRIVILEGE, ROUTES, parseThreatsQuery } from '../../common';
 import { getThreats } from '../../server/lib';
 import { LAUNCH, decodeCaptures, loadFlows } from './fixture';
@@ -181,14 +182,51 @@ describeEs('server routes and plugin (Kibana stand-ins) on the embedded Elastics
     expect(res.payload).toEqual({ message: expect.stringMatching(/ISO-8601/) });
   });
 
-  it('passes an Elasticsearch error status through and says what failed', async () => {
-    const failing = { search: () => Promise.reject(Object.assign(new Error('security_exception: no read privilege'), { meta: { statusCode: 403 } })) };
+  /** What the threats route answers when the user's client fails with `err`. */
+  const answerTo = async (err: unknown) => {
+    const failing = { search: () => Promise.reject(err) };
     const ctx = { core: Promise.resolve({ elasticsearch: { client: { asCurrentUser: failing } } }) };
     const q = validQuery(ROUTES.threats, { from: '2026-01-01T00:00:00Z', to: '2027-01-01T00:00:00Z' });
-    expect(await routes.get(ROUTES.threats)!.handler(ctx, request(q), response)).toEqual({ status: 403, payload: { message: 'security_exception: no read privilege' } });
-    const broken = { search: () => Promise.reject(new Error('socket hang up')) };
-    const ctx2 = { core: Promise.resolve({ elasticsearch: { client: { asCurrentUser: broken } } }) };
-    expect(await routes.get(ROUTES.threats)!.handler(ctx2, request(q), response)).toEqual({ status: 500, payload: { message: 'socket hang up' } });
+    return routes.get(ROUTES.threats)!.handler(ctx, request(q), response);
+  };
+
+  /** A ResponseError as the client makes it from an Elasticsearch answer. */
+  const esAnswer = (statusCode: number, body: unknown) =>
+    new errors.ResponseError({ body, statusCode, headers: {}, warnings: null, meta: {} as never });
+
+  it('maps Elasticsearch errors by the one rule (401/403/404/429 kept, other 4xx → 500, 5xx/no answer → 502) with the real reason', async () => {
+    // Real answers of the embedded Elasticsearch: a cluster limit on a search we built (400), a missing index (404).
+    const tooMany = await client
+      .search({ index: flowsIndex, size: 0, aggs: { x: { date_histogram: { field: '@timestamp', fixed_interval: '1ms', min_doc_count: 0, extended_bounds: { min: 0, max: 100_000 } } } } })
+      .catch((e: unknown) => e);
+    expect(tooMany).toBeInstanceOf(errors.ResponseError);
+    expect((tooMany as errors.ResponseError).statusCode).toBe(400);
+    expect(await answerTo(tooMany)).toEqual({
+      status: 500,
+      payload: { message: expect.stringMatching(/^Elasticsearch answered 400: too_many_buckets_exception: Trying to create too many buckets/) },
+    });
+    const missing = await client.search({ index: `${flowsIndex}-missing` }).catch((e: unknown) => e);
+    expect(await answerTo(missing)).toEqual({ status: 404, payload: { message: expect.stringMatching(/^Elasticsearch answered 404: index_not_found_exception: no such index/) } });
+
+    const security = { error: { root_cause: [{ type: 'security_exception', reason: 'action [indices:data/read/search] is unauthorized' }], type: 'security_exception', reason: 'action [indices:data/read/search] is unauthorized' }, status: 403 };
+    expect(await answerTo(esAnswer(403, security))).toEqual({ status: 403, payload: { message: 'Elasticsearch answered 403: security_exception: action [indices:data/read/search] is unauthorized' } });
+    expect((await answerTo(esAnswer(401, { error: { type: 'security_exception', reason: 'missing authentication credentials' } }))).status).toBe(401);
+    expect(await answerTo(esAnswer(429, { error: { root_cause: [], type: 'es_rejected_execution_exception', reason: 'rejected execution of search' } }))).toEqual({
+      status: 429,
+      payload: { message: 'Elasticsearch answered 429: es_rejected_execution_exception: rejected execution of search' },
+    });
+    // Nested caused_by under an empty root_cause and reason; a type alone when that is all there is.
+    const nested = { error: { root_cause: [], type: 'search_phase_execution_exception', reason: '', caused_by: { type: 'x', caused_by: { type: 'circuit_breaking_exception', reason: '[parent] Data too large' } } } };
+    expect(await answerTo(esAnswer(503, nested))).toEqual({ status: 502, payload: { message: 'Elasticsearch answered 503: circuit_breaking_exception: [parent] Data too large' } });
+    expect(await answerTo(esAnswer(400, { error: { type: 'parsing_exception' } }))).toEqual({ status: 500, payload: { message: 'Elasticsearch answered 400: parsing_exception' } });
+
+    // No answer at all: a real connection refused.
+    const nowhere = new Client({ node: 'http://127.0.0.1:1', maxRetries: 0 });
+    const refused = await nowhere.search({ index: 'x' }).catch((e: unknown) => e);
+    await nowhere.close();
+    expect(await answerTo(refused)).toEqual({ status: 502, payload: { message: expect.stringMatching(/^Elasticsearch did not answer: /) } });
+    // Not an Elasticsearch error: 500 with its message.
+    expect(await answerTo(new Error('socket hang up'))).toEqual({ status: 500, payload: { message: 'socket hang up' } });
   });
 
   it('aborts the Elasticsearch request when the browser goes away', async () => {
