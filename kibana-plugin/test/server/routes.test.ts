@@ -2,14 +2,15 @@
 /**
  * The Kibana route layer (server/routes, server/plugin) outside Kibana: `@kbn/config-schema` and
  * `@kbn/core/server` are not installed here, so they are replaced by small stand-ins that behave like the
- * 8.14 packages for what the routes use (string/number/boolean/object types with `validate`, `min`/`max`,
- * `defaultValue`, numeric strings converted, unknown keys refused). A fake router records the routes; the
+ * 8.14 packages for what the routes use (string/number/boolean/object/maybe/oneOf/arrayOf types with
+ * `validate`, `min`/`max`, `defaultValue`, numeric strings converted, unknown keys refused, the object's
+ * own `validate` after its keys). A fake router records the routes; the
  * handlers then run against the embedded Elasticsearch with the real Elasticsearch client.
  */
 import { Client } from '@elastic/elasticsearch';
 import { ES_URL, describeEs } from '../../../collector/test/helpers/es';
 import { errors } from '@elastic/elasticsearch';
-import { API_PRIVILEGE, ROUTES, parseThreatsQuery } from '../../common';
+import { API_PRIVILEGE, BadRequestError, ROUTES, parseFlowsQuery, parseThreatsQuery } from '../../common';
 import { getThreats } from '../../server/lib';
 import { LAUNCH, decodeCaptures, loadFlows } from './fixture';
 
@@ -45,6 +46,27 @@ jest.mock(
           return n;
         }, o),
       boolean: (o: { defaultValue?: boolean } = {}) => type((v) => v, o),
+      // MaybeType: undefined stays undefined (the key is still set in the object's result).
+      maybe: (t: { validate(v: unknown): unknown }) => ({ validate: (v: unknown) => (v === undefined ? undefined : t.validate(v)) }),
+      // UnionType: the first type that accepts the value.
+      oneOf: (types: Array<{ validate(v: unknown): unknown }>) => ({
+        validate(v: unknown) {
+          const errs: string[] = [];
+          for (const t of types) {
+            try {
+              return t.validate(v);
+            } catch (e) {
+              errs.push((e as Error).message);
+            }
+          }
+          throw new Error(`types that failed validation: ${errs.join('; ')}`);
+        },
+      }),
+      arrayOf: (item: { validate(v: unknown): unknown }) =>
+        type((v) => {
+          if (!Array.isArray(v)) throw new Error(`expected value of type [array] but got [${typeof v}]`);
+          return v.map((x) => item.validate(x));
+        }),
       object: (props: Record<string, { validate(v: unknown): unknown }>, o: { validate?: (v: never) => string | void } = {}) =>
         type((v) => {
           const obj = v as Record<string, unknown>;
@@ -144,22 +166,86 @@ describeEs('server routes and plugin (Kibana stand-ins) on the embedded Elastics
     expect(() => config.schema.validate({ launchUrlTemplate: 'https://example.com/search' })).toThrow(/must contain \{\{value\}\}/);
   });
 
-  it('validates the query with the common rules and bounds (Kibana answers 400 for these)', () => {
+  it('validates the query with the parse functions: same acceptance, same messages (Kibana answers 400)', () => {
     const ok = { from: '2026-01-01T00:00:00Z', to: '2027-01-01T00:00:00Z' };
-    expect(validQuery(ROUTES.threats, ok)).toEqual({ ...ok, page: 0, perPage: 20, sortField: 'flows', sortDirection: 'desc' });
-    expect(validQuery(ROUTES.threats, { ...ok, page: '3', perPage: '100' })).toMatchObject({ page: 3, perPage: 100 });
-    const refused: Array<[string, Record<string, string>, RegExp]> = [
-      [ROUTES.threats, { ...ok, perPage: '1000000' }, /perPage.*lower than \[100\]/],
-      [ROUTES.threats, { ...ok, perPage: '2.5' }, /perPage.*integer/],
+    // Valid: the raw strings pass through (the handler parses them into the typed query).
+    expect(validQuery(ROUTES.threats, ok)).toEqual(ok);
+    expect(validQuery(ROUTES.threats, { ...ok, page: '3', perPage: '100' })).toEqual({ ...ok, page: '3', perPage: '100' });
+    const refused: Array<[string, Record<string, unknown>, RegExp]> = [
+      [ROUTES.threats, { ...ok, perPage: '1000000' }, /^perPage must be between 1 and 100, got 1000000$/],
+      [ROUTES.threats, { ...ok, perPage: '2.5' }, /^perPage must be an integer$/],
       [ROUTES.threats, { from: ok.to, to: ok.from }, /inverted/],
-      [ROUTES.threats, { ...ok, from: 'yesterday' }, /\[from\].*ISO-8601/],
-      [ROUTES.threats, { ...ok, sortField: 'x' }, /sortField.*must be one of/],
-      [ROUTES.threats, { ...ok, extra: '1' }, /definition for this key is missing/],
-      [ROUTES.flows, { ...ok, ip: 'not-an-ip' }, /\[ip\].*not an IPv4 or IPv6 address/],
-      [ROUTES.flows, { ...ok, ip: '10.0.0.5', size: '501' }, /size/],
-      [ROUTES.flows, { ...ok, ip: '10.0.0.5', role: 'admin' }, /role.*must be one of indicator, host/],
+      [ROUTES.threats, { ...ok, from: 'yesterday' }, /ISO-8601/],
+      [ROUTES.threats, { ...ok, from: '2026-02-30T00:00:00Z' }, /no such day/],
+      [ROUTES.threats, { ...ok, sortField: 'x' }, /sortField must be one of/],
+      [ROUTES.threats, { ...ok, page: ['1', '2'] }, /^page given more than once$/],
+      [ROUTES.threats, { to: ok.to }, /from and to are required/],
+      // Unknown keys: config-schema's own refusal (unknowns: forbid), before the parse function's.
+      [ROUTES.threats, { ...ok, extra: '1' }, /\[extra\]: definition for this key is missing/],
+      [ROUTES.flows, { ...ok, ip: 'not-an-ip' }, /not an IPv4 or IPv6 address/],
+      [ROUTES.flows, { ...ok }, /^ip is required$/],
+      [ROUTES.flows, { ...ok, ip: ['10.0.0.5', '10.0.0.6'] }, /^ip given more than once$/],
+      [ROUTES.flows, { ...ok, ip: '10.0.0.5', size: '501' }, /size must be between 1 and 500/],
+      [ROUTES.flows, { ...ok, ip: '10.0.0.5', role: 'admin' }, /role must be one of indicator, host/],
+      [ROUTES.flows, { ...ok, ip: '10.0.0.5', sortField: 'flows' }, /\[sortField\]: definition for this key is missing/],
     ];
-    for (const [path, q, msg] of refused) expect(() => validQuery(path, q)).toThrow(msg);
+    for (const [path, q, msg] of refused) {
+      let message = 'accepted';
+      try {
+        validQuery(path, q);
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect([path, q, message]).toEqual([path, q, expect.stringMatching(msg)]);
+    }
+  });
+
+  it('accepts exactly what parse* accepts, with its message (the harness and the route functions use parse*)', () => {
+    const ok = { from: '2026-01-01T00:00:00Z', to: '2027-01-01T00:00:00Z' };
+    const threatsCases: Array<Record<string, unknown>> = [
+      ok,
+      { ...ok, page: '500', perPage: '1', sortField: 'internalHosts', sortDirection: 'asc' },
+      { ...ok, page: '501' },
+      { ...ok, page: '-1' },
+      { ...ok, page: '' },
+      { ...ok, perPage: '0' },
+      { ...ok, perPage: 'abc' },
+      { ...ok, sortDirection: 'up' },
+      { ...ok, sortField: ['flows', 'bytes'] },
+      { from: '2026-01-01T00:00:00+0200', to: '2026-01-02T00:00:00-05:00' },
+      { from: '2026-01-01', to: '2026-01-02' },
+      { from: '2020-01-01T00:00:00Z', to: '2026-01-01T00:00:00Z' },
+      { from: '2026-04-31T00:00:00Z', to: '2026-05-02T00:00:00Z' },
+      {},
+    ];
+    const flowsCases: Array<Record<string, unknown>> = [
+      { ...ok, ip: '10.0.0.5' },
+      { ...ok, ip: '::ffff:45.33.32.156', role: 'indicator', size: '500' },
+      { ...ok, ip: 'FD00::0010', role: 'host', size: '1' },
+      { ...ok, ip: '10.0.0.0/8' },
+      { ...ok, ip: '010.0.0.5' },
+      { ...ok, ip: '10.0.0.5', size: '0' },
+      { ...ok, ip: '10.0.0.5', role: ['host', 'host'] },
+      { ...ok, ip: '' },
+    ];
+    const outcome = (f: () => unknown): string => {
+      try {
+        f();
+        return 'ok';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    for (const [path, parse, cases] of [
+      [ROUTES.threats, parseThreatsQuery, threatsCases],
+      [ROUTES.flows, parseFlowsQuery, flowsCases],
+    ] as const) {
+      for (const q of cases) {
+        const byParse = outcome(() => parse({ ...q }));
+        expect([path, q, outcome(() => validQuery(path, q))]).toEqual([path, q, byParse]);
+      }
+    }
+    expect(() => parseThreatsQuery({ ...ok, page: '501' })).toThrow(BadRequestError);
   });
 
   it('answers 200 with what the lib function returns, using the request user\'s client', async () => {

@@ -6,8 +6,13 @@
  * Follows packages/kbn-config-schema/index.ts and src/types/{type,object_type,string_type,number_type,
  * boolean_type,literal_type,union_type,maybe_type}.ts: the same names, generics and option fields, fewer
  * members. Notable behaviours the plugin relies on (documented there): `validate` returns an error message
- * or undefined; `defaultValue` makes a key optional; `schema.number()` accepts numeric strings (Joi
- * `convert`), which is how query-string numbers arrive; unknown object keys are refused by default.
+ * or undefined (type.ts `convertValidationFunction`; a thrown error's message counts too), and an object's
+ * `validate` runs after its keys are validated; `defaultValue` or `schema.maybe` makes a key optional
+ * (`maybe` leaves it undefined); `schema.number()` accepts numeric strings (Joi `convert`); unknown object
+ * keys are refused by default (`unknowns: 'forbid'`, "[key]: definition for this key is missing").
+ *
+ * The routes' query schemas (server/routes/schemas.ts) use `object`, `maybe`, `oneOf`, `arrayOf` and
+ * `string`; the plugin config (server/config.ts) `object`, `boolean` and `string`.
  */
 export interface TypeOptions<T> {
   defaultValue?: T | (() => T);
