@@ -46,7 +46,7 @@ function syntheticDocs(): Doc[] {
         related: { ip: [outbound ? host : indicator, outbound ? indicator : host] },
         sec: { threat: { name: tags.split(', ') } },
         threat: { enrichments: [{ matched: { atomic: indicator, field: outbound ? 'destination.ip' : 'source.ip' }, indicator: { description: tags } }] },
-      } as Doc);
+      });
     }
   }
   return docs;
