@@ -23,17 +23,17 @@ export function FlowsTable({ flows }: { flows: FlowRow[] }) {
   // Widths keep the table inside the flyout: addresses get the room (an IPv6 address with a port is long),
   // tags wrap as a badge group instead of running off the edge.
   const columns: Array<EuiBasicTableColumn<FlowRow>> = [
-    { field: 'timestamp', name: 'Time', width: '13%', render: (t: string) => formatTime(t) },
+    { field: 'timestamp', name: 'Time', width: '15%', render: (t: string) => formatTime(t) },
     { name: 'Source', width: '19%', render: (f: FlowRow) => endpoint(f.sourceIp, f.sourcePort) },
     { name: 'Destination', width: '19%', render: (f: FlowRow) => endpoint(f.destinationIp, f.destinationPort) },
-    { field: 'transport', name: 'Protocol', width: '8%', render: (t: string | null) => t ?? '-' },
+    { field: 'transport', name: 'Protocol', width: '7%', render: (t: string | null) => t ?? '-' },
     { field: 'direction', name: 'Direction', width: '9%', render: (d: string | null) => d ?? '-' },
     { field: 'bytes', name: 'Bytes', width: '8%', dataType: 'number', render: (n: number) => formatBytes(n) },
     { field: 'packets', name: 'Packets', width: '7%', dataType: 'number', render: (n: number) => formatNumber(n) },
     {
       field: 'tags',
       name: 'Tags',
-      width: '17%',
+      width: '16%',
       render: (tags: string[]) => (
         <EuiBadgeGroup gutterSize="xs">
           {tags.map((t) => <EuiBadge key={t} color="danger">{t}</EuiBadge>)}

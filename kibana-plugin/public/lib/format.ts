@@ -22,10 +22,18 @@ export function formatBytes(n: number): string {
   return `${v.toFixed(digits).replace(/\.0$/, '')} ${BYTE_UNITS[i]}`;
 }
 
-/** Kibana's default `dateFormat` in the browser's time zone. */
-export function formatTime(iso: string): string {
-  const m = moment(iso);
-  return m.isValid() ? m.format('MMM D, YYYY @ HH:mm:ss.SSS') : iso;
+/**
+ * Kibana's default `dateFormat` in the browser's time zone, with that zone's UTC offset at the instant
+ * ("May 1, 2024 @ 03:00:00.000 +02:00"), so a time read, pasted or compared with another tool is never
+ * ambiguous; per value, because a range across a daylight-saving change holds two offsets. `utcOffset`
+ * (minutes east of UTC) shows the time at that offset instead of the browser's.
+ */
+export function formatTime(iso: string, utcOffset?: number): string {
+  // ISO only (what the routes send): moment's lenient fallback would guess, and warn, on anything else.
+  const m = moment(iso, moment.ISO_8601);
+  if (!m.isValid()) return iso;
+  if (utcOffset !== undefined) m.utcOffset(utcOffset);
+  return m.format('MMM D, YYYY @ HH:mm:ss.SSS Z');
 }
 
 /** "3 hours", for an age in seconds. */

@@ -9,7 +9,7 @@ import { act, fireEvent, render, screen, waitFor, within } from '@testing-librar
 import { EuiProvider } from '@elastic/eui';
 import { ThreatsApp } from '../../public/components/ThreatsApp';
 import type { FlowsQuery, FlowsResponse } from '../../common';
-import { FakeApi, deferred, flowsResponse, httpError, servicesWith, setUpDom, threatRow, threatsResponse } from './helpers';
+import { FakeApi, deferred, flowsResponse, httpError, localTime, servicesWith, setUpDom, threatRow, threatsResponse } from './helpers';
 
 setUpDom();
 
@@ -67,6 +67,9 @@ describe('IP flyout', () => {
     expect(within(flows).getAllByTestId('threatflowFlowRow')).toHaveLength(3);
     expect(flows.textContent).toContain(`[${INDICATOR}]:40000`);
     expect(flows.textContent).toContain('10.0.0.5:443');
+    // In the order the route sent them, each in local time with its UTC offset.
+    const times = within(flows).getAllByTestId('threatflowFlowRow').map((r) => r.querySelector('td')?.textContent ?? '');
+    ['2024-05-01T00:00:00.000Z', '2024-05-01T01:00:00.000Z', '2024-05-01T02:00:00.000Z'].forEach((t, i) => expect(times[i].endsWith(localTime(t))).toBe(true));
     expect(within(flyout).getByTestId('threatflowFlyoutStats').textContent).toContain('2.9 KB');
 
     // Internal hosts are plain text (with the button that opens their host view): a private address is

@@ -8,7 +8,7 @@ import React from 'react';
 import { fireEvent, render, screen, within } from '@testing-library/react';
 import { EuiProvider } from '@elastic/eui';
 import { ThreatsTable, type TableQuery } from '../../public/components/ThreatsTable';
-import { setUpDom, threatRow } from './helpers';
+import { localTime, setUpDom, threatRow } from './helpers';
 
 setUpDom();
 
@@ -36,6 +36,17 @@ describe('ThreatsTable', () => {
     expect(sorted).toHaveLength(1);
     expect(sorted[0].textContent).toContain('Flows');
     expect(sorted[0].getAttribute('aria-sort')).toBe('descending');
+  });
+
+  test('first and last seen are local times with their UTC offset', () => {
+    const { table } = renderTable(Q);
+    const row = within(table).getByTestId('threatflowThreatRow-203.0.113.7');
+    const headers = [...table.querySelectorAll('thead th')].map((th) => th.textContent ?? '');
+    const cells = [...row.querySelectorAll('td')].map((td) => td.textContent ?? '');
+    const at = (name: string) => cells[headers.findIndex((h) => h.includes(name))];
+    // EUI repeats the column name in each cell for its mobile layout; the cell ends with the value.
+    expect(at('First seen').endsWith(localTime('2024-05-01T01:00:00.000Z'))).toBe(true);
+    expect(at('Last seen').endsWith(localTime('2024-05-01T20:00:00.000Z'))).toBe(true);
   });
 
   test('a new sort column asks for page 0 of that order', () => {

@@ -198,3 +198,20 @@ export function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; r
   });
   return { promise, resolve, reject };
 }
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * How the app must show an instant, computed without moment: the process's local time (Date's getters)
+ * and its UTC offset at that instant, e.g. "May 1, 2024 @ 03:00:00.000 +02:00".
+ */
+export function localTime(iso: string): string {
+  const d = new Date(iso);
+  const two = (n: number) => String(n).padStart(2, '0');
+  const east = -d.getTimezoneOffset();
+  const offset = `${east < 0 ? '-' : '+'}${two(Math.floor(Math.abs(east) / 60))}:${two(Math.abs(east) % 60)}`;
+  return (
+    `${MONTHS[d.getMonth()]} ${d.getDate()}, ${d.getFullYear()} @ ` +
+    `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')} ${offset}`
+  );
+}

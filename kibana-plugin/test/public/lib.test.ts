@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-import { formatBytes, formatEndpoint, formatNumber } from '../../public/lib/format';
+import { formatBytes, formatEndpoint, formatNumber, formatTime } from '../../public/lib/format';
+import { localTime } from './helpers';
 import { resolveTimeRange } from '../../public/lib/time';
 
 describe('resolveTimeRange', () => {
@@ -12,7 +13,10 @@ describe('resolveTimeRange', () => {
   });
   test('`to` is rounded up: a rounded end covers its whole unit', () => {
     const r = resolveTimeRange({ start: 'now/h', end: 'now/h' }, now);
-    expect(r).toEqual({ from: '2024-05-02T10:00:00.000Z', to: '2024-05-02T10:59:59.999Z' });
+    // Rounding is to the browser's hour (Kibana's too), which is not the UTC hour in a half-hour zone.
+    const hour = new Date(now);
+    hour.setMinutes(0, 0, 0);
+    expect(r).toEqual({ from: hour.toISOString(), to: new Date(hour.getTime() + 3_600_000 - 1).toISOString() });
   });
   test('absolute instants pass through; invalid date math is refused', () => {
     expect(resolveTimeRange({ start: '2024-05-01T00:00:00.000Z', end: '2024-05-01T06:00:00.000Z' })).toEqual({
@@ -39,5 +43,24 @@ describe('formats', () => {
     expect(formatEndpoint('10.0.0.5', 22)).toBe('10.0.0.5:22');
     expect(formatEndpoint('10.0.0.5', null)).toBe('10.0.0.5');
     expect(formatEndpoint(null, 22)).toBe('-');
+  });
+});
+
+describe('formatTime', () => {
+  test("Kibana's date format in the browser's zone, with the zone's UTC offset at that instant", () => {
+    expect(formatTime('2024-05-01T01:00:00.000Z')).toBe(localTime('2024-05-01T01:00:00.000Z'));
+    // Summer and winter: a zone with daylight saving shows each instant with its own offset.
+    expect(formatTime('2024-01-15T23:59:59.999Z')).toBe(localTime('2024-01-15T23:59:59.999Z'));
+    expect(formatTime('2024-05-01T01:00:00.000Z')).toMatch(/^[A-Z][a-z]{2} \d{1,2}, \d{4} @ \d{2}:\d{2}:\d{2}\.\d{3} [+-]\d{2}:\d{2}$/);
+  });
+  test('at a given offset: the local time there and that offset, across a date line', () => {
+    const t = '2024-05-01T01:00:00.000Z';
+    expect(formatTime(t, 0)).toBe('May 1, 2024 @ 01:00:00.000 +00:00');
+    expect(formatTime(t, 120)).toBe('May 1, 2024 @ 03:00:00.000 +02:00');
+    expect(formatTime(t, 330)).toBe('May 1, 2024 @ 06:30:00.000 +05:30');
+    expect(formatTime(t, -210)).toBe('Apr 30, 2024 @ 21:30:00.000 -03:30');
+  });
+  test('a value that is not a time is shown as it came', () => {
+    expect(formatTime('not a time')).toBe('not a time');
   });
 });
