@@ -9,25 +9,26 @@
 import { Client } from '@elastic/elasticsearch';
 import { ENV, HarnessConfigError, configFromEnv, resolveConfig, type HarnessConfig } from './config';
 import { DEMO_FLOWS_INDEX, DEMO_INDICATORS_INDEX, loadDemo } from './demo';
+import { redactUrl } from '../server/lib/errors';
 import { startHarness } from './server';
 
 export { startHarness } from './server';
 export { loadDemo, DEMO_FLOWS_INDEX, DEMO_INDICATORS_INDEX } from './demo';
 export { configFromEnv, resolveConfig } from './config';
+export { redactUrl } from '../server/lib/errors';
 // For screenshot.mjs, which drives the page the way the headless-browser test does.
 export { launchChromium, newHarnessPage, setAbsoluteRange, subj, tableIndicators } from './page';
 
-/** The URL without credentials, for the terminal. */
-function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//');
-}
+/** Where to read how to start the development Elasticsearch (tools/elasticsearch/es.sh). */
+export const START_ES_HINT = 'bash tools/elasticsearch/es.sh start';
 
 const USAGE = `usage: npm run plugin:harness [-- --demo]
 
 Serves the threatflow Kibana app without Kibana, backed by the plugin's route functions on Elasticsearch.
 
-  --demo    decode the bundled captures with the collector (needs npm run build), index them into
-            ${DEMO_FLOWS_INDEX} / ${DEMO_INDICATORS_INDEX} (replaced on each run) and serve those
+  --demo    decode the bundled captures with the collector (npm run plugin:harness builds it), index
+            them into ${DEMO_FLOWS_INDEX} / ${DEMO_INDICATORS_INDEX} (replaced on each run) of the
+            Elasticsearch ${ENV.esUrl} points at, and serve those
   --help    this text
 
 Environment:
@@ -83,6 +84,20 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     if (demo) {
       const es = new Client({ node: cfg.esUrl, requestTimeout: 60_000 });
       try {
+        // Before decoding: a newcomer without a running Elasticsearch learns at once what to do.
+        try {
+          await es.info({}, { requestTimeout: 10_000, maxRetries: 0 });
+        } catch (err) {
+          const name = (err as Error).name;
+          if (name === 'ConnectionError' || name === 'TimeoutError' || name === 'NoLivingConnectionsError') {
+            throw new Error(
+              `Elasticsearch at ${redactUrl(cfg.esUrl)} is not reachable (${(err as Error).message}).\n` +
+                `  Start the development one from the repository root with: ${START_ES_HINT}\n` +
+                `  or point ${ENV.esUrl} at yours (--demo writes its two indices into it).`,
+            );
+          }
+          // Anything else (a 401 for missing credentials, ...) is reported by the indexing below.
+        }
         process.stderr.write(`decoding the bundled captures and indexing them into ${redactUrl(cfg.esUrl)} ...\n`);
         const d = await loadDemo(es, cfg);
         query = `?from=${encodeURIComponent(d.range.from)}&to=${encodeURIComponent(d.range.to)}`;

@@ -49,14 +49,21 @@ export const ENV = {
   kibanaUrl: 'TF_HARNESS_KIBANA_URL',
 } as const;
 
+/**
+ * An http(s) URL. The messages never repeat the value: it may hold credentials (`user:secret@host:9200`
+ * is not a URL with a password but one with the scheme `user:`), and a terminal or CI log keeps them.
+ */
 function httpUrl(name: string, value: string): string {
+  const example = 'e.g. http://127.0.0.1:9200 or https://user:password@host:9200';
   let u: URL;
   try {
     u = new URL(value);
   } catch {
-    throw new HarnessConfigError(`${name}: "${value}" is not an absolute URL`);
+    throw new HarnessConfigError(`${name} is not an absolute URL (${example}); its value is not repeated here, it may hold credentials`);
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new HarnessConfigError(`${name}: "${value}" is not an http(s) URL`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    throw new HarnessConfigError(`${name} is not an http(s) URL: it must start with http:// or https:// (${example}); its value is not repeated here, it may hold credentials`);
+  }
   return value.replace(/\/+$/, '');
 }
 

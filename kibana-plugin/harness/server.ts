@@ -7,7 +7,8 @@
  * - `GET ROUTES.*` parse the query with the same parse* functions the Kibana routes use and call the real
  *   route functions (server/lib) with a real Elasticsearch client, so what the page shows is what the
  *   plugin would show on the same data. Errors answer with the ErrorBody shape Kibana produces: 400 for
- *   a refused request, 502 when Elasticsearch failed or is unreachable, 500 for anything else.
+ *   a refused request or a malformed request target; an Elasticsearch failure by the rule the Kibana
+ *   routes follow (server/lib/errors.ts); 500 for anything else.
  *
  * node:http and no framework: three JSON routes and four static files do not need one.
  */
@@ -18,7 +19,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Client, errors } from '@elastic/elasticsearch';
 import { BadRequestError, ROUTES, parseFlowsQuery, parseThreatsQuery, type ErrorBody } from '../common';
-import { getDbStatus, getFlows, getThreats, type ThreatflowEsOptions } from '../server/lib';
+import { esFailureOf, getDbStatus, getFlows, getThreats, type ThreatflowEsOptions } from '../server/lib';
 import { resolveConfig, type BrowserConfig, type HarnessConfig } from './config';
 import { DIST_DIR, HARNESS_DIR } from './paths';
 
@@ -101,8 +102,11 @@ export function indexHtml(cfg: BrowserConfig): string {
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   502: 'Bad Gateway',
 };
@@ -111,42 +115,23 @@ function errorBody(statusCode: number, message: string): ErrorBody {
   return { statusCode, error: STATUS_TEXT[statusCode] ?? 'Error', message };
 }
 
-/** The status and body for an error thrown while answering a route. */
+/**
+ * The status and body for an error thrown while answering a route: 400 for a refused request; for an
+ * Elasticsearch failure the rule the Kibana routes follow too (server/lib/errors.ts: 401/403/404/429 kept,
+ * other 4xx → 500, 5xx and no answer → 502, Elasticsearch's real reason in the message); 500 otherwise.
+ */
 export function errorResponse(err: unknown, esUrl: string): ErrorBody {
   // By name too: a second copy of common/ (another bundle) would have its own class.
   if (err instanceof BadRequestError || (err instanceof Error && err.name === 'BadRequestError')) {
     return errorBody(400, err.message);
   }
-  if (err instanceof errors.ResponseError) {
-    const reason = describeEsError(err.body) ?? err.message;
-    return errorBody(502, `Elasticsearch answered ${err.statusCode ?? '?'}: ${reason}`);
-  }
-  if (err instanceof errors.ConnectionError || err instanceof errors.NoLivingConnectionsError || err instanceof errors.TimeoutError) {
-    return errorBody(502, `Elasticsearch at ${redact(esUrl)} did not answer: ${err.message}`);
-  }
+  const es = esFailureOf(err, esUrl);
+  if (es) return errorBody(es.statusCode, es.message);
   if (err instanceof errors.ElasticsearchClientError) {
-    return errorBody(502, `Elasticsearch client error: ${err.message}`);
+    // The client's own failures (serialization, configuration): not Elasticsearch's answer.
+    return errorBody(500, `Elasticsearch client error: ${err.message}`);
   }
   return errorBody(500, err instanceof Error ? err.message : String(err));
-}
-
-function describeEsError(body: unknown): string | undefined {
-  const e = (body as { error?: { type?: string; reason?: string; root_cause?: Array<{ reason?: string }> } } | undefined)?.error;
-  if (!e) return undefined;
-  const reason = e.root_cause?.[0]?.reason ?? e.reason;
-  return [e.type, reason].filter(Boolean).join(': ') || undefined;
-}
-
-/** The URL without credentials, for messages. */
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.toString().replace(/\/$/, '');
-  } catch {
-    return '(invalid URL)';
-  }
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string | Buffer): void {
@@ -194,7 +179,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    } catch {
+      // A request target no URL parser accepts (`GET http://[ HTTP/1.1`): the client's error, not ours.
+      sendJson(res, 400, errorBody(400, 'malformed request target'));
+      return;
+    }
     const route = api[url.pathname];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       sendJson(res, 405, errorBody(405, `${req.method} is not supported; the harness only answers GET`));

@@ -11,6 +11,7 @@
  * side of those documents.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Client } from '@elastic/elasticsearch';
 import type { Browser, Page } from 'playwright-core';
@@ -19,6 +20,8 @@ import { ES_URL, describeEs, uniqueId, waitFor } from '../../collector/test/help
 import { DEMO_BLOCKLIST, createFlowsIndex, createIndicatorIndex, decodeDemo, indexDocs } from '../harness/demo';
 import { launchChromium, newHarnessPage, setAbsoluteRange, subj, tableIndicators } from '../harness/page';
 import { startHarness, type Harness } from '../harness/server';
+import { main, redactUrl } from '../harness/cli';
+import { configFromEnv, resolveConfig } from '../harness/config';
 
 const REPO_ROOT = join(__dirname, '..', '..');
 const SCREENSHOT = join(REPO_ROOT, 'test-results', 'kibana-plugin-harness.png');
@@ -209,6 +212,52 @@ describeEs('standalone harness on the embedded Elasticsearch', () => {
       expect(post.status).toBe(405);
     });
 
+    test('a malformed request target → 400 JSON, not 500', async () => {
+      const { port } = new URL(harness.url);
+      const raw = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () => socket.end('GET http://[ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'));
+        let data = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (d: string) => (data += d));
+        socket.on('end', () => resolve(data));
+        socket.on('error', reject);
+      });
+      expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+      expect(raw).toMatch(/content-type: application\/json/i);
+      expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toEqual({ statusCode: 400, error: 'Bad Request', message: 'malformed request target' });
+    });
+
+    test.each([
+      ['a repeated key', ROUTES.threats, 'perPage=5&perPage=6', /^perPage given more than once$/],
+      ['a repeated ip', ROUTES.flows, 'ip=10.0.0.5&ip=10.0.0.6', /^ip given more than once$/],
+      ['an unknown key', ROUTES.threats, 'pageSize=5', /^unknown parameter pageSize/],
+      ['an impossible day', ROUTES.flows, 'ip=10.0.0.5&from=2026-02-30T00:00:00Z', /no such day/],
+    ])('%s → 400 with the parse function\'s message', async (_name, path, extra, message) => {
+      const qs = new URLSearchParams(exp.range);
+      for (const [k, v] of new URLSearchParams(extra)) if (k === 'from' || k === 'to') qs.set(k, v);
+      const rest = [...new URLSearchParams(extra)].filter(([k]) => k !== 'from' && k !== 'to');
+      const url = `${harness.url.replace(/\/$/, '')}${path}?${qs}&${new URLSearchParams(rest)}`;
+      const res = await fetch(url);
+      const body = (await res.json()) as ErrorBody;
+      expect([res.status, body.statusCode, body.message]).toEqual([400, 400, expect.stringMatching(message)]);
+    });
+
+    test('an Elasticsearch 400 for a search the plugin built → 500 with Elasticsearch\'s reason', async () => {
+      // An index mapped dynamically, not with the collector's mapping: matched.atomic is text, and the terms
+      // aggregation on it is refused (400, fielddata disabled).
+      const plain = `tf-harness-test-${id}-plain`;
+      await es.index({ index: plain, document: { '@timestamp': Date.parse(exp.range.from), threat: { enrichments: [{ matched: { atomic: '45.33.32.156' } }] } }, refresh: true });
+      const bad = await startHarness({ port: 0, esUrl: ES_URL, flowsIndex: plain, indicatorsIndex, build: false });
+      try {
+        const { status, body } = await get<ErrorBody>(bad.url, ROUTES.threats, { ...exp.range });
+        expect(status).toBe(500);
+        expect(body).toEqual({ statusCode: 500, error: 'Internal Server Error', message: expect.stringMatching(/^Elasticsearch answered 400: illegal_argument_exception: Fielddata is disabled on \[threat\.enrichments\.matched\.atomic\]/) });
+      } finally {
+        await bad.close();
+        await es.indices.delete({ index: plain, ignore_unavailable: true });
+      }
+    });
+
     test('Elasticsearch unreachable → 502 with an ErrorBody that says so', async () => {
       // Port 1 on loopback: nothing listens there, so the connection is refused at once.
       const down = await startHarness({ port: 0, esUrl: 'http://127.0.0.1:1', flowsIndex, indicatorsIndex, build: false });
@@ -292,5 +341,46 @@ describeEs('standalone harness on the embedded Elasticsearch', () => {
       expect(pageErrors).toEqual([]);
       expect(consoleErrors).toEqual([]);
     }, 120_000);
+  });
+
+  describe('CLI and configuration', () => {
+    test('URLs are redacted with the URL parser: no username or password, whatever they hold', () => {
+      expect(redactUrl('http://us@er:p@ss@host')).toBe('http://host');
+      expect(redactUrl('https://elastic:changeme@es.example:9243/prefix')).toBe('https://es.example:9243/prefix');
+      expect(redactUrl('http://127.0.0.1:9200')).toBe('http://127.0.0.1:9200');
+      expect(redactUrl('not a url user:secret')).toBe('(invalid URL)');
+    });
+
+    test('a configuration error never echoes credentials', () => {
+      for (const value of ['user:secret@127.0.0.1:9400', 'ftp://user:secret@host', '//user:secret@host:9200', 'secret']) {
+        let message = '';
+        try {
+          resolveConfig(configFromEnv({ TF_HARNESS_ES_URL: value }));
+        } catch (e) {
+          message = (e as Error).message;
+        }
+        expect([value, message]).toEqual([value, expect.stringMatching(/^TF_HARNESS_ES_URL is not an (absolute|http\(s\)) URL/)]);
+        expect([value, message.includes('secret')]).toEqual([value, false]);
+      }
+    });
+
+    test('--demo with Elasticsearch unreachable says so and how to start it', async () => {
+      const written: string[] = [];
+      const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        written.push(String(chunk));
+        return true;
+      });
+      let code: number;
+      try {
+        code = await main(['--demo'], { TF_HARNESS_ES_URL: 'http://elastic:secret@127.0.0.1:1', TF_HARNESS_PORT: '0' });
+      } finally {
+        spy.mockRestore();
+      }
+      const text = written.join('');
+      expect(code).toBe(1);
+      expect(text).toContain('Elasticsearch at http://127.0.0.1:1 is not reachable');
+      expect(text).toContain('bash tools/elasticsearch/es.sh start');
+      expect(text).not.toContain('secret');
+    });
   });
 });
