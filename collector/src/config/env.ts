@@ -12,7 +12,8 @@
  * Leading and trailing whitespace is trimmed from every value except secrets (a password may begin or end
  * with a space); a secret with such whitespace is kept as given, with a warning that does not show it.
  */
-import { accessSync, constants, statSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { checkCidr, checkHostPort, isHostname, isIpLiteral, isPort } from './net';
 import {
   allowedText,
@@ -171,6 +172,10 @@ export function parseValue(kind: Kind, raw: string): Parsed {
         const code = (e as NodeJS.ErrnoException).code;
         return bad(code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'not readable' : (code ?? 'cannot be read'));
       }
+      if (kind.pemCertificates) {
+        const problem = pemCertificatesProblem(raw);
+        if (problem !== null) return bad(problem);
+      }
       return ok(raw);
     }
     case 'estime': {
@@ -190,6 +195,36 @@ export function parseValue(kind: Kind, raw: string): Parsed {
       return parts.length >= 2 && parts[0] !== '' && parts[1] !== '' ? ok(raw) : bad('does not decode to host$id');
     }
   }
+}
+
+/** A CA file larger than this is refused unread (a full public CA bundle is about 220 KB). */
+const PEM_FILE_MAX_BYTES = 4 * 1024 * 1024;
+const PEM_CERT_RE = /-----BEGIN CERTIFICATE-----\r?\n[\s\S]*?-----END CERTIFICATE-----/g;
+
+/**
+ * Why the file at `path` is not a PEM file of certificates, or null when it is: at least one
+ * `BEGIN CERTIFICATE` block, each a valid X.509 certificate. Node's TLS silently ignores what it cannot
+ * parse in `ca`, which would leave verification failing later with a misleading error. The message never
+ * quotes the file's content.
+ */
+export function pemCertificatesProblem(path: string): string | null {
+  let text: string;
+  try {
+    if (statSync(path).size > PEM_FILE_MAX_BYTES) return `larger than ${PEM_FILE_MAX_BYTES / 1024 / 1024} MiB`;
+    text = readFileSync(path, 'latin1');
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code ?? 'cannot be read';
+  }
+  const blocks = text.match(PEM_CERT_RE) ?? [];
+  if (blocks.length === 0) return 'no PEM certificate (-----BEGIN CERTIFICATE-----) in it';
+  for (const [i, b] of blocks.entries()) {
+    try {
+      new X509Certificate(b);
+    } catch {
+      return `PEM certificate ${i + 1} of ${blocks.length} does not parse as X.509`;
+    }
+  }
+  return null;
 }
 
 /**
@@ -299,7 +334,8 @@ function checkNames(env: NodeJS.ProcessEnv): string[] {
 const RISKIQ_THREAT_ENABLE = 'EF_PROCESSOR_ENRICH_IPADDR_RISKIQ_THREAT_ENABLE';
 const RISKIQ_API_USER = 'EF_PROCESSOR_ENRICH_IPADDR_RISKIQ_API_USER';
 const RISKIQ_API_KEY = 'EF_PROCESSOR_ENRICH_IPADDR_RISKIQ_API_KEY';
-const RISKIQ_OUT_ENABLE = 'EF_OUTPUT_RISKIQ_ENABLE';
+const RISKIQ_OUT = 'EF_OUTPUT_RISKIQ_';
+const RISKIQ_OUT_ENABLE = `${RISKIQ_OUT}ENABLE`;
 const RISKIQ_OUT_UUID = 'EF_OUTPUT_RISKIQ_CUSTOMER_UUID';
 const RISKIQ_OUT_KEY = 'EF_OUTPUT_RISKIQ_CUSTOMER_ENCRYPTION_KEY';
 const ES = 'EF_OUTPUT_ELASTICSEARCH_';
@@ -346,6 +382,20 @@ function crossCheck(
     if (missing.length > 0) {
       problems.push(`${RISKIQ_OUT_ENABLE}=true requires ${RISKIQ_OUT_UUID} and ${RISKIQ_OUT_KEY}; ${notSet(missing)}`);
     }
+  }
+  if (exp.enabled && !exp.tlsEnabled) {
+    const tlsOnly = [
+      ...(exp.tlsSkipVerification ? [`${RISKIQ_OUT}TLS_SKIP_VERIFICATION`] : []),
+      ...(exp.tlsCaCertFilepath !== '' ? [`${RISKIQ_OUT}TLS_CA_CERT_FILEPATH`] : []),
+    ];
+    if (tlsOnly.length > 0) {
+      warnings.push(`${tlsOnly.join(' and ')} ${tlsOnly.length > 1 ? 'have' : 'has'} no effect while ${RISKIQ_OUT}TLS_ENABLE=false`);
+    }
+  }
+  if (exp.enabled && exp.tlsEnabled && exp.tlsSkipVerification) {
+    warnings.push(
+      `${RISKIQ_OUT}TLS_SKIP_VERIFICATION=true: the RiskIQ receiver certificate is not verified (anyone on the path can impersonate the receiver; the records stay encrypted with the customer key)`,
+    );
   }
   if (exp.enabled && !threat.enabled) {
     warnings.push(

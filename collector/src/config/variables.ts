@@ -114,6 +114,10 @@ export interface RiskiqOutputConfig {
   /** Secret: base64 of a 16, 24 or 32-byte AES key; "" when not set. */
   customerEncryptionKey: string;
   tlsEnabled: boolean;
+  /** Connect even when the receiver's certificate does not verify (testing only). */
+  tlsSkipVerification: boolean;
+  /** PEM file of the CA(s) to verify the receiver with instead of the system CAs; "" when not set. */
+  tlsCaCertFilepath: string;
   batchSize: number;
   batchDeadlineMs: number;
   queueMax: number;
@@ -222,6 +226,8 @@ export interface PathKind {
   mustExist: boolean;
   /** Whether "" (no file) is allowed. */
   optional: boolean;
+  /** The file must hold PEM certificates (at least one, each a valid X.509 certificate). Needs `mustExist`. */
+  pemCertificates?: boolean;
 }
 /** An Elasticsearch time value (`10s`, `500ms`, `1m`) or `-1`. */
 export interface EsTimeKind {
@@ -499,6 +505,10 @@ export const RISKIQ_OUTPUT_VARIABLES = [
   v(`${RISKIQ_OUT}CUSTOMER_ENCRYPTION_KEY`, 'output.riskiq.customerEncryptionKey', { type: 'base64key', bytes: [16, 24, 32] },
     '', 'Customer AES key given by RiskIQ, base64.', { secret: true }),
   v(`${RISKIQ_OUT}TLS_ENABLE`, 'output.riskiq.tlsEnabled', bool, false, 'Connect to the receiver with TLS.'),
+  v(`${RISKIQ_OUT}TLS_SKIP_VERIFICATION`, 'output.riskiq.tlsSkipVerification', bool, false,
+    'Do not verify the receiver certificate (testing only; a warning says so at startup).'),
+  v(`${RISKIQ_OUT}TLS_CA_CERT_FILEPATH`, 'output.riskiq.tlsCaCertFilepath', { ...file(true, true), pemCertificates: true }, '',
+    `PEM file of the CA(s) that signed the receiver certificate, trusted instead of the system CAs (empty: the system CAs); the name verified and sent as SNI is \`${RISKIQ_OUT}HOST\` when it is a host name.`),
   v(`${RISKIQ_OUT}BATCH_SIZE`, 'output.riskiq.batchSize', int(1, 1_000_000, 'records'), 1000, 'Records per frame.'),
   v(`${RISKIQ_OUT}BATCH_DEADLINE`, 'output.riskiq.batchDeadlineMs', int(1, 3_600_000, 'ms'), 5000,
     'Milliseconds after which a partial frame is sent.'),
@@ -597,7 +607,7 @@ export function allowedText(kind: Kind): string {
     case 'url':
       return `an http:// or https:// URL${kind.placeholder ? ` containing ${kind.placeholder}` : ''}`;
     case 'path':
-      return `${kind.optional ? 'empty or ' : ''}${kind.mustExist ? 'the path of an existing readable file' : 'a file path'}`;
+      return `${kind.optional ? 'empty or ' : ''}${kind.pemCertificates ? 'the path of an existing readable PEM file of certificates' : kind.mustExist ? 'the path of an existing readable file' : 'a file path'}`;
     case 'estime':
       return 'an Elasticsearch time value (a whole number with d, h, m, s, ms, micros or nanos, e.g. 10s) or -1';
     case 'cloudid':

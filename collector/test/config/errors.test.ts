@@ -3,8 +3,14 @@
  * Bad values, rules across variables, deprecated and unknown names. Every message must name the variable,
  * show the bad value (or `[redacted]` for a secret) and say what is allowed; all problems come together.
  */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config';
 import { allowedText, VARIABLES, VARIABLES_BY_NAME, type AnyVariable, type Kind } from '../../src/config/variables';
+
+/** A PEM certificate (public, made for the golden configuration `all-set`). */
+const PEM_FIXTURE = join(__dirname, 'all-set', 'riskiq-ca.pem');
 
 /** The problems loadConfig reports for env; fails the test when it does not throw a ConfigError. */
 function problems(env: Record<string, string>): string[] {
@@ -126,6 +132,9 @@ describe('bad values, one table row per kind and per constrained variable', () =
     [`${ES}TLS_CA_CERT_FILEPATH`, '/nonexistent/ca.pem', 'no such file'],
     [`${ES}TLS_CA_CERT_FILEPATH`, __dirname, 'not a regular file'],
     [`${P}THREAT_INCLEXCL_PATH`, '/nonexistent/inclexcl.txt', 'no such file'],
+    // PEM file of certificates
+    ['EF_OUTPUT_RISKIQ_TLS_CA_CERT_FILEPATH', '/nonexistent/ca.pem', 'no such file'],
+    ['EF_OUTPUT_RISKIQ_TLS_CA_CERT_FILEPATH', __filename, 'no PEM certificate'],
     // file path that need not exist, but not empty
     [`${P}THREAT_CACHE_PATH`, '', 'it is empty'],
     [`${ES}SPOOL_PATH`, ''],
@@ -200,7 +209,7 @@ function badValuesFor(kind: Kind): string[] {
     case 'url':
       return ['nope', '', ...(kind.placeholder ? ['https://example.com/'] : [])];
     case 'path':
-      return [...(kind.optional ? [] : ['']), ...(kind.mustExist ? ['/nonexistent/file'] : [])];
+      return [...(kind.optional ? [] : ['']), ...(kind.mustExist ? ['/nonexistent/file'] : []), ...(kind.pemCertificates ? [__filename] : [])];
     case 'estime':
       return ['10', 'soon'];
     case 'cloudid':
@@ -314,6 +323,27 @@ describe('rules across variables', () => {
     ]);
   });
 
+  it('RiskIQ export: warns when TLS options are set without TLS, and when verification is off', () => {
+    const base = {
+      EF_OUTPUT_RISKIQ_ENABLE: 'true',
+      EF_OUTPUT_RISKIQ_CUSTOMER_UUID: '123e4567-e89b-12d3-a456-426614174000',
+      EF_OUTPUT_RISKIQ_CUSTOMER_ENCRYPTION_KEY: Buffer.alloc(16, 7).toString('base64'),
+      EF_PROCESSOR_ENRICH_IPADDR_RISKIQ_THREAT_ENABLE: 'true',
+      EF_PROCESSOR_ENRICH_IPADDR_RISKIQ_API_USER: 'u',
+      EF_PROCESSOR_ENRICH_IPADDR_RISKIQ_API_KEY: 'k',
+    };
+    const both = { EF_OUTPUT_RISKIQ_TLS_SKIP_VERIFICATION: 'true', EF_OUTPUT_RISKIQ_TLS_CA_CERT_FILEPATH: PEM_FIXTURE };
+    expect(loadConfig({ ...base, ...both }).warnings).toEqual([
+      'EF_OUTPUT_RISKIQ_TLS_SKIP_VERIFICATION and EF_OUTPUT_RISKIQ_TLS_CA_CERT_FILEPATH have no effect while EF_OUTPUT_RISKIQ_TLS_ENABLE=false',
+    ]);
+    expect(loadConfig({ ...base, EF_OUTPUT_RISKIQ_TLS_ENABLE: 'true', EF_OUTPUT_RISKIQ_TLS_SKIP_VERIFICATION: 'true' }).warnings).toEqual([
+      expect.stringMatching(/^EF_OUTPUT_RISKIQ_TLS_SKIP_VERIFICATION=true: the RiskIQ receiver certificate is not verified/),
+    ]);
+    expect(loadConfig({ ...base, EF_OUTPUT_RISKIQ_TLS_ENABLE: 'true', EF_OUTPUT_RISKIQ_TLS_CA_CERT_FILEPATH: PEM_FIXTURE }).warnings).toEqual([]);
+    // The export off: nothing to say.
+    expect(loadConfig(both).warnings).toEqual([]);
+  });
+
   it('warns when no protocol is decoded', () => {
     const off = { EF_PROCESSOR_DECODE_NETFLOW5_ENABLE: 'false', EF_PROCESSOR_DECODE_NETFLOW9_ENABLE: 'false', EF_PROCESSOR_DECODE_IPFIX_ENABLE: 'false', EF_PROCESSOR_DECODE_SFLOW5_ENABLE: 'false' };
     expect(loadConfig(off).warnings).toEqual([expect.stringContaining('are all false')]);
@@ -365,5 +395,38 @@ describe('unknown EF_ variables', () => {
 
   it('ignores variables outside the EF_ namespace and unset ones', () => {
     expect(() => loadConfig({ PATH: '/bin', HOME: '/root', ef_lower: 'x', TF_TEST: '1', EF_X: undefined })).not.toThrow();
+  });
+});
+
+describe('EF_OUTPUT_RISKIQ_TLS_CA_CERT_FILEPATH must hold PEM certificates', () => {
+  const V = 'EF_OUTPUT_RISKIQ_TLS_CA_CERT_FILEPATH';
+  const dir = mkdtempSync(join(tmpdir(), 'tf-config-pem-'));
+  const write = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+  const SECRETISH = 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7';
+  const PREFIX = `${V}: `;
+  const ALLOWED = 'is not valid: empty or the path of an existing readable PEM file of certificates';
+
+  it.each([
+    ['a missing file', '/nonexistent/riskiq-ca.pem', 'no such file'],
+    ['a directory', __dirname, 'not a regular file'],
+    ['a file that is not PEM', write('key.txt', `${SECRETISH}\n`), 'no PEM certificate (-----BEGIN CERTIFICATE-----) in it'],
+    ['a private key', write('key.pem', `-----BEGIN PRIVATE KEY-----\n${SECRETISH}\n-----END PRIVATE KEY-----\n`), 'no PEM certificate (-----BEGIN CERTIFICATE-----) in it'],
+    ['a certificate block that does not parse', write('bad.pem', `-----BEGIN CERTIFICATE-----\n${SECRETISH}\n-----END CERTIFICATE-----\n`), 'PEM certificate 1 of 1 does not parse as X.509'],
+    ['a good certificate then a bad one', write('mixed.pem', `${readFileSync(PEM_FIXTURE, 'utf8')}-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n`), 'PEM certificate 2 of 2 does not parse as X.509'],
+  ])('%s stops startup naming the variable and the path, never the content', (_name, path, detail) => {
+    const got = problems({ [V]: path });
+    expect(got).toEqual([`${PREFIX}${JSON.stringify(path)} ${ALLOWED}; ${detail}`]);
+    expect(got[0]).not.toContain(SECRETISH);
+    expect(got[0]).not.toContain('AAAA');
+  });
+
+  it('accepts a PEM file of certificates, with text around them', () => {
+    const pem = readFileSync(PEM_FIXTURE, 'utf8');
+    const path = write('bundle.pem', `# my CA\n${pem}\nsubject=whatever\n${pem}`);
+    expect(loadConfig({ [V]: path }).config.output.riskiq.tlsCaCertFilepath).toBe(path);
   });
 });

@@ -292,6 +292,8 @@ describe('RiskIQ export privacy property', () => {
           customerUuid: TEST_UUID,
           customerEncryptionKey: key.toString('base64'),
           tlsEnabled: false,
+          tlsSkipVerification: false,
+          tlsCaCertFilepath: '',
           batchSize: 1000,
           batchDeadlineMs: 50,
           queueMax: FLOWS,
