@@ -22,6 +22,14 @@ export {
   type BadFrameReason,
 } from './frame';
 export { DropOldestQueue } from './queue';
-export { MAX_RECORDS_PER_FRAME, RiskiqTransport, TRANSPORT_DEFAULTS, type TransportOptions, type TransportStats } from './transport';
-export { RiskiqOutput, riskiqOutputOptions, type RiskiqOutputOptions } from './output';
+export {
+  connectFailureReason,
+  MAX_RECORDS_PER_FRAME,
+  RiskiqTransport,
+  TRANSPORT_DEFAULTS,
+  type ConnectFailureReason,
+  type TransportOptions,
+  type TransportStats,
+} from './transport';
+export { RiskiqOutput, riskiqOutputOptions, riskiqTlsOptions, type RiskiqOutputOptions } from './output';
 export { recordSchemaProblem, startRiskiqSink, type RiskiqSink, type SinkOptions, type SinkStats } from './sink';

@@ -5,6 +5,9 @@
  * output per decoding worker, so `threatflow run` opens one connection per worker and each worker gets an
  * equal share of `EF_OUTPUT_RISKIQ_QUEUE_MAX` (the variable bounds the collector as a whole).
  */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import type tls from 'node:tls';
 import type { RiskiqOutputConfig } from '../../config';
 import type { Logger } from '../../observability/logger';
 import type { Metrics } from '../../observability/metrics';
@@ -20,6 +23,20 @@ export interface RiskiqOutputOptions extends TransportOptions {
 }
 
 /**
+ * TLS connect options of the export: the CA file (validated at startup) replaces the system CAs when set;
+ * `rejectUnauthorized: false` only with EF_OUTPUT_RISKIQ_TLS_SKIP_VERIFICATION. The server name (SNI and
+ * the name verified) is EF_OUTPUT_RISKIQ_HOST when it is a host name; for an address the certificate must
+ * name the address (the transport sends no SNI then, as RFC 6066 requires).
+ */
+export function riskiqTlsOptions(cfg: Pick<RiskiqOutputConfig, 'host' | 'tlsSkipVerification' | 'tlsCaCertFilepath'>): tls.ConnectionOptions {
+  return {
+    rejectUnauthorized: !cfg.tlsSkipVerification,
+    ...(cfg.tlsCaCertFilepath !== '' ? { ca: readFileSync(cfg.tlsCaCertFilepath) } : {}),
+    ...(isIP(cfg.host) === 0 ? { servername: cfg.host } : {}),
+  };
+}
+
+/**
  * Transport options from the validated configuration. `workers` is the number of outputs that will share
  * the queue bound (decoding workers); `overrides` are for tests.
  */
@@ -32,7 +49,7 @@ export function riskiqOutputOptions(
   return {
     host: cfg.host,
     port: cfg.port,
-    tls: cfg.tlsEnabled ? {} : false,
+    tls: cfg.tlsEnabled ? riskiqTlsOptions(cfg) : false,
     key: parseKey(cfg.customerEncryptionKey),
     uuid: uuidBytes(cfg.customerUuid),
     batchSize: cfg.batchSize,

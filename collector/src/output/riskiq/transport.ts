@@ -24,7 +24,9 @@
  * Metrics (worker totals, summed by the receiver thread): `riskiq_records_skipped{reason="no_public_side"}`,
  * `riskiq_records_queued`, `riskiq_records_sent`,
  * `riskiq_frames_sent`, `riskiq_bytes_sent`, `riskiq_connects` (successful connects),
- * `riskiq_reconnects` (connection attempts after a failure or loss), `riskiq_disconnects{reason}`,
+ * `riskiq_reconnects` (connection attempts after a failure or loss), `riskiq_connect_failures{reason}`
+ * (attempts that never connected: `certificate`, `tls`, `network`; a certificate that does not verify is
+ * also logged with the reason and what to set), `riskiq_disconnects{reason}`,
  * `output_dropped{output="riskiq",reason}` (queue_full, connection_lost, stopped, encode_error) and the
  * gauges `riskiq_queue_size` (lines waiting, in the queue or in frames not yet sent) and `riskiq_connections`
  * (open connections: 0 or 1 per worker).
@@ -71,6 +73,23 @@ export const TRANSPORT_DEFAULTS = {
 
 export type DropReason = 'queue_full' | 'connection_lost' | 'stopped' | 'encode_error';
 export type DisconnectReason = 'closed' | 'error' | 'stalled' | 'connect_timeout';
+/**
+ * Why a connection attempt failed before it was established: the receiver's certificate did not verify
+ * (untrusted issuer, self-signed, expired, wrong name...), another TLS handshake failure, or the network
+ * (refused, unreachable, name resolution, timeout).
+ */
+export type ConnectFailureReason = 'certificate' | 'tls' | 'network';
+
+/** OpenSSL/Node error codes of a certificate that did not verify (X509_V_ERR_* names, ERR_TLS_CERT_ALTNAME_INVALID). */
+const CERT_ERROR_RE = /^(ERR_TLS_CERT_ALTNAME_INVALID|(?!ERR_)[A-Z_]*(CERT|SELF_SIGNED|ISSUER|CHAIN|SIGNATURE|UNABLE_TO_)[A-Z_]*)$/;
+
+/** Classifies the error of a failed connection attempt (see ConnectFailureReason). */
+export function connectFailureReason(err: Error | null): ConnectFailureReason {
+  const code = (err as NodeJS.ErrnoException | null)?.code ?? '';
+  if (CERT_ERROR_RE.test(code)) return 'certificate';
+  if (/^ERR_(SSL|TLS)_/.test(code) || /^ERR_OSSL_/.test(code)) return 'tls';
+  return 'network';
+}
 
 interface Frame {
   buf: Buffer;
@@ -88,6 +107,8 @@ export interface TransportStats {
   /** Successful connects since start. */
   connects: number;
   reconnects: number;
+  /** Connection attempts that failed before the connection was established, by reason. */
+  connectFailures: Record<ConnectFailureReason, number>;
   dropped: Record<DropReason, number>;
   disconnects: Record<DisconnectReason, number>;
   /** Lines waiting: in the queue, in a frame being built, in frames not yet handed to the kernel. */
@@ -130,6 +151,7 @@ export class RiskiqTransport {
     bytesSent: 0,
     connects: 0,
     reconnects: 0,
+    connectFailures: { certificate: 0, tls: 0, network: 0 },
     dropped: { queue_full: 0, connection_lost: 0, stopped: 0, encode_error: 0 },
     disconnects: { closed: 0, error: 0, stalled: 0, connect_timeout: 0 },
     queued: 0,
@@ -187,7 +209,7 @@ export class RiskiqTransport {
   stats(): TransportStats {
     this.s.queued = this.waiting();
     this.s.connected = this.connected;
-    return { ...this.s, dropped: { ...this.s.dropped }, disconnects: { ...this.s.disconnects } };
+    return { ...this.s, connectFailures: { ...this.s.connectFailures }, dropped: { ...this.s.dropped }, disconnects: { ...this.s.disconnects } };
   }
 
   /** Sends what is queued; waits until it is handed to the kernel, at most `stopTimeoutMs`. */
@@ -275,7 +297,12 @@ export class RiskiqTransport {
     this.connected = true;
     this.connectedAt = Date.now();
     this.s.connects++;
-    const fields = { host: this.opts.host, port: this.opts.port, tls: this.opts.tls !== false };
+    const fields = {
+      host: this.opts.host,
+      port: this.opts.port,
+      tls: this.opts.tls !== false,
+      ...(this.opts.tls !== false ? { tls_verified: this.opts.tls.rejectUnauthorized !== false } : {}),
+    };
     if (!this.everConnected) this.log.info(fields, 'connected to the RiskIQ receiver');
     else this.log.info({ ...fields, down_ms: Date.now() - this.downSince, queued: this.waiting() }, 'reconnected to the RiskIQ receiver');
     this.everConnected = true;
@@ -304,23 +331,38 @@ export class RiskiqTransport {
         reason,
         ...(this.lastError ? { error: this.lastError.message } : {}),
       });
+      this.scheduleReconnect(null);
+    } else {
+      const failure = connectFailureReason(this.lastError);
+      this.s.connectFailures[failure]++;
+      this.scheduleReconnect(failure);
     }
-    this.scheduleReconnect();
   }
 
-  private scheduleReconnect(): void {
+  /** `failure`: why the attempt that just ended never connected (null after losing an established connection). */
+  private scheduleReconnect(failure: ConnectFailureReason | null): void {
     if (this.stopped || this.reconnectTimer) return;
     this.attempt++;
     const d = Math.min(this.opts.backoffMaxMs, this.opts.backoffInitialMs * 2 ** Math.min(this.attempt - 1, 30));
     const delay = Math.round(d / 2 + Math.random() * (d / 2));
     this.s.reconnects++;
-    this.logLimited('retry', 'RiskIQ receiver unreachable, retrying', {
+    const fields = {
       host: this.opts.host,
       port: this.opts.port,
       attempt: this.attempt,
       retry_in_ms: delay,
       ...(this.lastError ? { error: this.lastError.message } : {}),
-    });
+    };
+    if (failure === 'certificate') {
+      // Say why in words an operator can act on; the error is OpenSSL's verdict (never key material).
+      this.logLimited('certificate', 'RiskIQ receiver certificate not verified: nothing is sent to it, retrying', {
+        ...fields,
+        code: (this.lastError as NodeJS.ErrnoException).code,
+        hint: 'set EF_OUTPUT_RISKIQ_TLS_CA_CERT_FILEPATH to the PEM file of the CA that signed the receiver certificate, or check EF_OUTPUT_RISKIQ_HOST against the names in it',
+      });
+    } else {
+      this.logLimited('retry', 'RiskIQ receiver unreachable, retrying', fields);
+    }
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
       this.connect();
@@ -432,6 +474,7 @@ export class RiskiqTransport {
     m.set('riskiq_connects', s.connects);
     m.set('riskiq_connections', this.connected ? 1 : 0);
     m.set('riskiq_reconnects', s.reconnects);
+    for (const r of Object.keys(s.connectFailures) as ConnectFailureReason[]) m.set('riskiq_connect_failures', s.connectFailures[r], { reason: r });
     for (const r of Object.keys(s.disconnects) as DisconnectReason[]) m.set('riskiq_disconnects', s.disconnects[r], { reason: r });
     for (const r of Object.keys(s.dropped) as DropReason[]) {
       if (s.dropped[r] > 0) m.set('output_dropped', s.dropped[r], { output: 'riskiq', reason: r });
