@@ -41,7 +41,10 @@ export interface ThreatRow {
 export interface ThreatsResponse {
   range: TimeRange;
   totals: {
-    /** Distinct indicator IPs seen. */
+    /**
+     * Distinct indicator IPs seen: exact from the buckets unless `truncated`; beyond that, Elasticsearch's
+     * cardinality estimate (exact in practice up to a few thousand, within ~0.1 % above).
+     */
     indicators: number;
     /** Flows with at least one threat match. */
     threatFlows: number;
@@ -49,7 +52,7 @@ export interface ThreatsResponse {
     allFlows: number;
     /** Sum of `network.bytes` over the threat flows. */
     bytes: number;
-    /** Distinct private addresses that were party to a threat flow. */
+    /** Distinct private addresses that were party to a threat flow (a cardinality estimate, as above). */
     internalHosts: number;
   };
   page: number;
@@ -119,7 +122,7 @@ export interface DbStatusResponse {
   indicators: number;
   /** Indicators by `threat.indicator.type` (ipv4-addr, ipv6-addr, ...). */
   byType: Record<string, number>;
-  /** When the collector fetched this DB (from the index's `_meta.fetched_at`), ISO-8601. */
+  /** When the collector fetched this DB (the indicator documents' `@timestamp`, which it sets to the fetch time), ISO-8601. */
   fetchedAt: string | null;
   ageSeconds: number | null;
   feed: string;
