@@ -103,6 +103,12 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
 }
 
 if (require.main === module) {
+  // `threatflow decode ... | head`: the reader leaving early is how a pipeline ends, not an error; stop
+  // quietly instead of dying on an unhandled EPIPE.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   main().then(
     (code) => {
       process.exitCode = code;
