@@ -96,12 +96,15 @@ describe('threatflow replay', () => {
   it('--loop without a count runs until interrupted, then says how much it sent', async () => {
     const { spawn } = await import('node:child_process');
     const sink = dgram.createSocket('udp4');
-    sink.on('message', () => undefined);
+    let received = 0;
+    sink.on('message', () => received++);
     await new Promise<void>((r) => sink.bind(0, '127.0.0.1', () => r()));
     const child = spawn(process.execPath, [CLI, 'replay', join(CAPTURES_DIR, 'softflowd-v5.pcap'), '--to', `127.0.0.1:${sink.address().port}`, '--loop'], { env: baseEnv() });
     let err = '';
     child.stderr.on('data', (b) => (err += b.toString()));
-    await new Promise((r) => setTimeout(r, 1000));
+    // Interrupt once it is sending (its SIGINT handler is installed before the first datagram): a fixed
+    // sleep raced the CLI's start-up on a loaded machine and killed it before the handler existed.
+    await waitFor(async () => received > 0, 15_000, 20);
     child.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => {
       const t = setTimeout(() => child.kill('SIGKILL'), 5000);
