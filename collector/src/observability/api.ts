@@ -16,6 +16,8 @@ export interface ApiState {
 const GAUGES = new Set([
   'udp_read_buffer_bytes',
   'output_queue_batches',
+  'output_spool_bytes',
+  'output_spool_batches',
   'template_cache_size',
   'template_pending_sets',
   'threat_db_size',

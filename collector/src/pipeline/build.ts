@@ -4,6 +4,9 @@
  * the enrichers and the outputs. Used by the decoding workers of `threatflow run`; `threatflow decode`
  * builds its own with an in-memory output.
  */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { isMainThread, workerData } from 'node:worker_threads';
 import type { Config } from '../config';
 import { effectiveWorkers, elasticsearchNodeUrls } from '../config';
 import { ThreatEnricher, threadThreatDb, type ThreatDbRef } from '../enrich/riskiq-threat/enricher';
@@ -12,6 +15,7 @@ import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { flowsTemplateSet } from '../output/elasticsearch/assets';
 import { ElasticsearchOutput } from '../output/elasticsearch/output';
+import type { SpoolConfig } from '../output/elasticsearch/spool';
 import { RiskiqOutput, riskiqOutputOptions } from '../output/riskiq/output';
 import { StdoutOutput } from '../output/stdout';
 import type { Output } from '../output/types';
@@ -35,6 +39,31 @@ export function normalizerConfig(config: Config): NormalizerConfig {
     expandClientServer: config.enrich.expandClientServer,
     privateCidrs: config.enrich.privateCidrs,
   };
+}
+
+/**
+ * Each decoding worker has its own Elasticsearch output, so its own spool directory
+ * (`<SPOOL_PATH>/worker-<n>`) and an equal share of EF_OUTPUT_ELASTICSEARCH_SPOOL_MAX_SIZE. Worker 0 takes
+ * over the directories of workers a previous run had and this one does not.
+ */
+export function spoolConfig(config: Config): SpoolConfig {
+  const es = config.output.elasticsearch;
+  const wd = workerData as { workerIndex?: unknown } | null;
+  const inWorker = !isMainThread && typeof wd?.workerIndex === 'number';
+  const index = inWorker ? (wd!.workerIndex as number) : 0;
+  const count = inWorker ? effectiveWorkers(config.server) : 1;
+  const adopt: string[] = [];
+  if (index === 0 && es.spoolMaxSize > 0) {
+    try {
+      for (const name of readdirSync(es.spoolPath)) {
+        const m = /^worker-(\d+)$/.exec(name);
+        if (m && Number(m[1]) >= count) adopt.push(join(es.spoolPath, name));
+      }
+    } catch {
+      /* no spool yet */
+    }
+  }
+  return { dir: join(es.spoolPath, `worker-${index}`), maxBytes: Math.floor(es.spoolMaxSize / count), adopt };
 }
 
 export function createOutputs(config: Config, log: Logger, metrics: Metrics): Output[] {
@@ -65,6 +94,7 @@ export function createOutputs(config: Config, log: Logger, metrics: Metrics): Ou
             retryBackoffMs: es.retryBackoffMs,
             maxQueuedBytes: Math.max(4 * es.batchMaxBytes, 64 * 1024 * 1024),
             deadLetterPath: es.deadLetterPath,
+            spool: spoolConfig(config),
           },
           templates: es.indexTemplate.enabled
             ? (ilmAvailable) =>

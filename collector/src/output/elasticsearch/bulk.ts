@@ -5,12 +5,18 @@
  * its per-document costs (STYLE.md §9): documents arrive already serialized and are written straight into
  * reusable batch Buffers, requests use `filter_path` so responses stay small, and a document rejected for
  * its content goes to the dead-letter file instead of being retried forever.
+ *
+ * With a spool (DESIGN.md §8), a batch that would be dropped because Elasticsearch is unreachable (retries
+ * exhausted) or the in-memory queue is full goes to disk instead, and the spool is replayed oldest first,
+ * one batch at a time, after each successful request and on a timer; a replayed batch that fails again
+ * stays at the head. The healthy path does no file work.
  */
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
 import type { Logger } from '../../observability/logger';
 import type { Metrics } from '../../observability/metrics';
+import { Spool, type SpoolConfig } from './spool';
 
 export interface BulkConfig {
   /** Data stream (or index) to `create` into. */
@@ -25,6 +31,10 @@ export interface BulkConfig {
   /** Most bytes of batches waiting for a free request slot before new batches are dropped (counted). */
   maxQueuedBytes: number;
   deadLetterPath: string;
+  /** Disk spool for batches Elasticsearch cannot take; absent or maxBytes 0 = drop them (counted). */
+  spool?: SpoolConfig;
+  /** How often the spool is retried while Elasticsearch stays silent; default max(retryBackoffMs, 1000). */
+  spoolReplayIntervalMs?: number;
 }
 
 /** The action line of every item: `create` with an auto-generated id, as data streams require. */
@@ -37,6 +47,8 @@ interface Batch {
   /** Byte offset of each item's action line; the item ends where the next one starts (or at len). */
   starts: number[];
   attempt: number;
+  /** Set on a batch read back from the spool: the file it came from. */
+  spoolName?: string;
 }
 
 /** Per-item statuses that mean "try again later" rather than "this document is wrong". */
@@ -56,6 +68,10 @@ export class BulkWriter {
   private deadLetterBroken = false;
   private stopped = false;
   private readonly bufSize: number;
+  private readonly spool: Spool | null = null;
+  private replayTimer: NodeJS.Timeout | null = null;
+  private replaying: Promise<void> | null = null;
+  private replayStarted = false;
 
   constructor(
     private readonly client: Client,
@@ -65,6 +81,63 @@ export class BulkWriter {
   ) {
     // Room for a full batch plus one more large document, so a batch is cut before it overflows.
     this.bufSize = cfg.maxBytes + 1024 * 1024;
+    if (cfg.spool && cfg.spool.maxBytes > 0) this.spool = new Spool(cfg.spool, log, metrics);
+  }
+
+  /**
+   * Starts replaying the spool (what a previous run left included): called once the output is ready for
+   * documents (templates installed), so replayed documents get the same mappings as live ones.
+   */
+  startReplay(): void {
+    if (!this.spool || this.replayStarted || this.stopped) return;
+    this.replayStarted = true;
+    const every = this.cfg.spoolReplayIntervalMs ?? Math.max(this.cfg.retryBackoffMs, 1000);
+    this.replayTimer = setInterval(() => this.replayNext(), every);
+    this.replayTimer.unref();
+    this.replayNext();
+  }
+
+  /** Sends the oldest spooled batch unless one is already on its way; on success, the next one. */
+  private replayNext(): void {
+    const spool = this.spool;
+    if (!spool || !this.replayStarted || this.replaying || this.stopped || spool.batches === 0) return;
+    this.replaying = (async () => {
+      const head = await spool.head();
+      if (!head) return false;
+      const b = batchFromBody(head.body, head.name);
+      if (!b) {
+        this.metrics.inc('output_dropped', { output: 'elasticsearch', reason: 'spool_unreadable' }, head.docs);
+        this.log.error({ file: head.name }, 'spooled batch is not a bulk body; dropped');
+        await spool.remove(head.name);
+        return true;
+      }
+      // One attempt per turn: the timer paces the retries while Elasticsearch is away.
+      b.attempt = this.cfg.maxRetries;
+      return this.send(b);
+    })().then(
+      (delivered) => {
+        this.replaying = null;
+        if (delivered) this.replayNext();
+      },
+      (err: Error) => {
+        this.replaying = null;
+        this.log.error({ error: err.message }, 'spool replay failed');
+      },
+    );
+  }
+
+  /**
+   * Hands a batch Elasticsearch could not take to the spool: true when the spool dealt with it (kept it,
+   * or dropped it as spool_full), false when there is no spool. The batch buffer then belongs to the spool.
+   */
+  private spoolBatch(b: Batch): boolean {
+    if (!this.spool) return false;
+    if (!this.spool.add(b.buf.subarray(0, b.len), b.starts.length)) {
+      this.metrics.inc('output_dropped', { output: 'elasticsearch', reason: 'spool_full' }, b.starts.length);
+      this.log.error({ documents: b.starts.length, max_bytes: this.cfg.spool!.maxBytes }, 'spool full (EF_OUTPUT_ELASTICSEARCH_SPOOL_MAX_SIZE); batch dropped');
+      this.releaseBuffer(b.buf);
+    }
+    return true;
   }
 
   /** Adds one serialized document (a JSON object, no trailing newline). */
@@ -120,8 +193,10 @@ export class BulkWriter {
       // grow without bound; the count tells the operator to add capacity.
       const old = this.queue.shift()!;
       this.queuedBytes -= old.len;
-      this.metrics.inc('output_dropped', { output: 'elasticsearch', reason: 'queue_full' }, old.starts.length);
-      this.releaseBuffer(old.buf);
+      if (!this.spoolBatch(old)) {
+        this.metrics.inc('output_dropped', { output: 'elasticsearch', reason: 'queue_full' }, old.starts.length);
+        this.releaseBuffer(old.buf);
+      }
     }
     this.queue.push(b);
     this.queuedBytes += b.len;
@@ -146,7 +221,8 @@ export class BulkWriter {
     }
   }
 
-  private async send(b: Batch): Promise<void> {
+  /** True when every document was indexed or dead-lettered; false when they were spooled or dropped. */
+  private async send(b: Batch): Promise<boolean> {
     for (;;) {
       const started = Date.now();
       let items: Array<Record<string, { status: number; error?: { type?: string; reason?: string } }>> | null = null;
@@ -163,10 +239,13 @@ export class BulkWriter {
         )) as { body: { errors?: boolean; items?: typeof items } };
         this.metrics.inc('bulk_requests', { output: 'elasticsearch', result: 'ok' });
         this.metrics.inc('bulk_latency_ms', { output: 'elasticsearch' }, Date.now() - started);
+        // Elasticsearch answers again: time to send what was spooled meanwhile.
+        if (this.spool !== null && this.replaying === null) this.replayNext();
         if (!res.body.errors) {
           this.metrics.inc('output_documents', { output: 'elasticsearch' }, b.starts.length);
+          if (b.spoolName) await this.replayed(b, b.starts.length);
           this.releaseBuffer(b.buf);
-          return;
+          return true;
         }
         items = res.body.items ?? [];
       } catch (err) {
@@ -178,22 +257,40 @@ export class BulkWriter {
           // The whole request was refused for a reason that retrying will not fix (e.g. 400 on the body).
           this.log.error({ status, error: failure, documents: b.starts.length }, 'bulk request rejected');
           this.deadLetterAll(b, status, failure);
+          if (b.spoolName) await this.replayed(b, b.starts.length);
           this.releaseBuffer(b.buf);
-          return;
+          return true;
         }
       }
 
       let retry: Batch | null = null;
       if (items) {
+        const before = b.starts.length;
         retry = this.splitItems(b, items);
+        if (b.spoolName) this.metrics.inc('output_replayed_documents', { output: 'elasticsearch' }, before - (retry?.starts.length ?? 0));
         if (!retry) {
+          if (b.spoolName) await this.spool!.remove(b.spoolName);
           this.releaseBuffer(b.buf);
-          return;
+          return true;
         }
       } else {
         retry = b;
       }
       if (!this.cfg.retryEnable || retry.attempt >= this.cfg.maxRetries) {
+        if (b.spoolName) {
+          // A replayed batch that fails again stays at the head (without the items indexed meanwhile).
+          if (retry !== b) await this.spool!.replaceHead(b.spoolName, retry.buf.subarray(0, retry.len), retry.starts.length);
+          this.log.debug({ documents: retry.starts.length, error: failure ?? 'items rejected with 429/5xx' }, 'spooled batch not delivered yet');
+          return false;
+        }
+        if (this.spoolBatch(retry)) {
+          this.log.warn(
+            { documents: retry.starts.length, attempts: retry.attempt + 1, error: failure ?? 'items rejected with 429/5xx' },
+            'bulk documents spooled after retries',
+          );
+          if (retry !== b) this.releaseBuffer(b.buf);
+          return false;
+        }
         this.metrics.inc('output_dropped', { output: 'elasticsearch', reason: 'retries_exhausted' }, retry.starts.length);
         this.log.error(
           { documents: retry.starts.length, attempts: retry.attempt + 1, error: failure ?? 'items rejected with 429/5xx' },
@@ -201,7 +298,7 @@ export class BulkWriter {
         );
         if (retry !== b) this.releaseBuffer(retry.buf);
         this.releaseBuffer(b.buf);
-        return;
+        return false;
       }
       retry.attempt++;
       this.metrics.inc('bulk_retries', { output: 'elasticsearch' });
@@ -237,7 +334,7 @@ export class BulkWriter {
       const start = b.starts[i];
       const end = i + 1 < b.starts.length ? b.starts[i + 1] : b.len;
       if (!item || retryableStatus(status)) {
-        if (!retry) retry = { buf: this.takeBuffer(Math.max(this.bufSize, end - start)), len: 0, starts: [], attempt: b.attempt };
+        if (!retry) retry = { buf: this.takeBuffer(Math.max(this.bufSize, end - start)), len: 0, starts: [], attempt: b.attempt, spoolName: b.spoolName };
         retry.starts.push(retry.len);
         retry.len += b.buf.copy(retry.buf, retry.len, start, end);
         continue;
@@ -302,20 +399,50 @@ export class BulkWriter {
     if (buf.length === this.bufSize && this.pool.length < this.cfg.concurrency + 2) this.pool.push(buf);
   }
 
-  /** Sends the open batch now and resolves when nothing is queued or in flight. */
-  flush(): Promise<void> {
+  /** Counts a replayed batch as delivered (indexed or dead-lettered) and deletes its file. */
+  private async replayed(b: Batch, indexed: number): Promise<void> {
+    this.metrics.inc('output_replayed_documents', { output: 'elasticsearch' }, indexed);
+    await this.spool!.remove(b.spoolName!);
+  }
+
+  /**
+   * Sends the open batch now and resolves when nothing is queued or in flight and what had to be spooled
+   * is on disk (the spool itself is not waited for: it drains when Elasticsearch answers).
+   */
+  async flush(): Promise<void> {
     this.cut();
-    if (this.inFlight === 0 && this.queue.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    if (this.inFlight > 0 || this.queue.length > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    if (this.replaying) await this.replaying;
+    if (this.spool) await this.spool.settled();
   }
 
   async stop(): Promise<void> {
     await this.flush();
     this.stopped = true;
+    if (this.replayTimer) clearInterval(this.replayTimer);
+    this.replayTimer = null;
+    if (this.replaying) await this.replaying;
+    if (this.spool) await this.spool.settled();
     if (this.deadLetter) {
       const dl = this.deadLetter;
       this.deadLetter = null;
       await new Promise<void>((r) => dl.end(r));
     }
   }
+}
+
+/** A batch from a spooled bulk body: an action line and a document line per item; null if it is not one. */
+function batchFromBody(body: Buffer, spoolName: string): Batch | null {
+  const starts: number[] = [];
+  let pos = 0;
+  let line = 0;
+  while (pos < body.length) {
+    const nl = body.indexOf(0x0a, pos);
+    if (nl < 0) return null;
+    if (line % 2 === 0) starts.push(pos);
+    pos = nl + 1;
+    line++;
+  }
+  if (line === 0 || line % 2 !== 0) return null;
+  return { buf: body, len: body.length, starts, attempt: 0, spoolName };
 }

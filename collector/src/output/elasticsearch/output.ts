@@ -95,7 +95,8 @@ export class ElasticsearchOutput implements Output {
         }
         throw new Error(`checking the ingest pipeline "${p.name}" failed: ${describeElasticsearchError(err, nodes)}`);
       }
-    }
+    }    // Only now: replayed documents need the templates just installed, like live ones.
+    this.writer.startReplay();
   }
 
   write(_doc: EcsDocument, line: string): void {

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The disk spool of the Elasticsearch output (DESIGN.md §8): bulk bodies that could not be delivered
+ * (Elasticsearch unreachable after the retries, or the in-memory queue full) are kept as files, one per
+ * batch, and handed back oldest first for replay.
+ *
+ * A file is `<sequence, 20 digits>-<documents>.bulk` in the spool directory, so names sort in FIFO order
+ * and the document count is known without reading it. It is written under a temporary name and renamed,
+ * so a crash never leaves half a batch that would replay as garbage (temporary files are removed at
+ * start). The total size stays within `maxBytes`: a batch that does not fit is refused (the caller counts
+ * it), never an older one evicted. Writes go through one promise chain so files appear in order; a write
+ * error (disk full, unwritable directory) costs that batch only, and is logged once per run of failures.
+ */
+import { mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../../observability/logger';
+import type { Metrics } from '../../observability/metrics';
+
+export interface SpoolConfig {
+  dir: string;
+  /** Most bytes of spooled bodies; 0 turns the spool off. */
+  maxBytes: number;
+  /** Spool directories of a previous run that nobody owns now (fewer workers): their files are taken over at start. */
+  adopt?: string[];
+}
+
+interface SpoolFile {
+  name: string;
+  bytes: number;
+  docs: number;
+}
+
+const NAME = /^(\d{20})-(\d+)\.bulk$/;
+const LABELS = { output: 'elasticsearch' };
+
+export class Spool {
+  private readonly files: SpoolFile[] = [];
+  /** Bytes of spooled files plus writes still in progress (reserved when accepted). */
+  private bytes = 0;
+  private seq = 0;
+  private writes: Promise<void> = Promise.resolve();
+  private failing = false;
+
+  constructor(
+    private readonly cfg: SpoolConfig,
+    private readonly log: Logger,
+    private readonly metrics: Metrics,
+  ) {
+    this.open();
+  }
+
+  /** Spooled batches ready for replay. */
+  get batches(): number {
+    return this.files.length;
+  }
+
+  /** Scans what a previous run left (and adopts orphaned directories), oldest first. */
+  private open(): void {
+    try {
+      mkdirSync(this.cfg.dir, { recursive: true });
+      for (const other of this.cfg.adopt ?? []) this.adoptDir(other);
+      const found: SpoolFile[] = [];
+      for (const name of readdirSync(this.cfg.dir)) {
+        const m = NAME.exec(name);
+        if (!m) {
+          if (name.startsWith('.tmp-')) unlinkSync(join(this.cfg.dir, name));
+          continue;
+        }
+        found.push({ name, bytes: statSync(join(this.cfg.dir, name)).size, docs: Number(m[2]) });
+      }
+      found.sort((a, b) => (a.name < b.name ? -1 : 1));
+      for (const f of found) {
+        this.files.push(f);
+        this.bytes += f.bytes;
+      }
+      if (found.length > 0) {
+        this.seq = Number(NAME.exec(found[found.length - 1].name)![1]) + 1;
+        this.log.info({ path: this.cfg.dir, batches: found.length, bytes: this.bytes }, 'spooled batches from a previous run will be replayed');
+      }
+    } catch (err) {
+      this.writeFailed(err as Error);
+    }
+    this.gauges();
+  }
+
+  /** Moves the batch files of an orphaned directory to the end of this one, keeping their order. */
+  private adoptDir(other: string): void {
+    let names: string[];
+    try {
+      names = readdirSync(other).filter((n) => NAME.test(n)).sort();
+    } catch {
+      return;
+    }
+    let seq = readdirSync(this.cfg.dir).reduce((m, n) => Math.max(m, Number(NAME.exec(n)?.[1] ?? -1) + 1), 0);
+    for (const n of names) {
+      renameSync(join(other, n), join(this.cfg.dir, fileName(seq++, Number(NAME.exec(n)![2]))));
+    }
+  }
+
+  /**
+   * Takes a bulk body (ownership passes to the spool). False when it does not fit in the bound (the
+   * caller counts it as dropped); a later write error is counted here.
+   */
+  add(body: Buffer, docs: number): boolean {
+    if (this.bytes + body.length > this.cfg.maxBytes) return false;
+    this.bytes += body.length;
+    const name = fileName(this.seq++, docs);
+    this.gauges();
+    this.writes = this.writes.then(async () => {
+      const tmp = join(this.cfg.dir, `.tmp-${name}`);
+      try {
+        mkdirSync(this.cfg.dir, { recursive: true });
+        await writeFile(tmp, body);
+        await rename(tmp, join(this.cfg.dir, name));
+        this.files.push({ name, bytes: body.length, docs });
+        this.metrics.inc('output_spooled_documents', LABELS, docs);
+        this.failing = false;
+      } catch (err) {
+        this.bytes -= body.length;
+        this.metrics.inc('output_dropped', { output: 'elasticsearch', reason: 'spool_write_error' }, docs);
+        this.writeFailed(err as Error);
+        await unlink(tmp).catch(() => undefined);
+      }
+      this.gauges();
+    });
+    return true;
+  }
+
+  /** The oldest spooled batch, read back; null when empty. A file that cannot be read is dropped (counted). */
+  async head(): Promise<{ name: string; body: Buffer; docs: number } | null> {
+    for (;;) {
+      const f = this.files[0];
+      if (!f) return null;
+      try {
+        const body = await readFile(join(this.cfg.dir, f.name));
+        if (body.length > 0 && body[body.length - 1] === 0x0a) return { name: f.name, body, docs: f.docs };
+        throw new Error('not a complete bulk body');
+      } catch (err) {
+        this.metrics.inc('output_dropped', { output: 'elasticsearch', reason: 'spool_unreadable' }, f.docs);
+        this.log.error({ file: f.name, error: (err as Error).message }, 'spooled batch cannot be read back; dropped');
+        await this.remove(f.name);
+      }
+    }
+  }
+
+  /** Deletes the head batch once its documents are indexed (or dead-lettered). */
+  async remove(name: string): Promise<void> {
+    const f = this.files[0];
+    if (!f || f.name !== name) return;
+    this.files.shift();
+    this.bytes -= f.bytes;
+    this.gauges();
+    await unlink(join(this.cfg.dir, name)).catch(() => undefined);
+  }
+
+  /**
+   * Replaces the head batch with what is left of it (items already indexed must not be sent twice): the
+   * rest is written under a temporary name and renamed over the file, so either version is whole.
+   */
+  async replaceHead(name: string, body: Buffer, docs: number): Promise<void> {
+    const f = this.files[0];
+    if (!f || f.name !== name) return;
+    const tmp = join(this.cfg.dir, `.tmp-${name}`);
+    try {
+      await writeFile(tmp, body);
+      await rename(tmp, join(this.cfg.dir, name));
+      this.bytes += body.length - f.bytes;
+      this.files[0] = { name, bytes: body.length, docs };
+      this.gauges();
+    } catch (err) {
+      // Keeping the whole file would send the indexed items again; losing the rest is counted.
+      this.writeFailed(err as Error);
+      this.metrics.inc('output_dropped', { output: 'elasticsearch', reason: 'spool_write_error' }, docs);
+      await unlink(tmp).catch(() => undefined);
+      await this.remove(name);
+    }
+  }
+
+  /** Resolves when every accepted batch is on disk (or has failed). */
+  settled(): Promise<void> {
+    return this.writes;
+  }
+
+  private writeFailed(err: Error): void {
+    this.metrics.inc('output_spool_write_errors', LABELS);
+    if (this.failing) return;
+    this.failing = true;
+    this.log.error(
+      { path: this.cfg.dir, error: err.message },
+      'cannot write the spool (EF_OUTPUT_ELASTICSEARCH_SPOOL_PATH); batches Elasticsearch cannot take are counted and dropped',
+    );
+  }
+
+  private gauges(): void {
+    this.metrics.set('output_spool_bytes', this.bytes, LABELS);
+    this.metrics.set('output_spool_batches', this.files.length, LABELS);
+  }
+}
+
+function fileName(seq: number, docs: number): string {
+  return `${String(seq).padStart(20, '0')}-${docs}.bulk`;
+}
