@@ -4,46 +4,14 @@
  * Elasticsearch does (product header, `errors`/`items` shape) but on our script: whole-request 429 and
  * 503, per-item 429 mixed with 201, and a port where nothing listens (connection refused).
  */
-import http from 'node:http';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { Client } from '@elastic/elasticsearch';
 import { BulkWriter, type BulkConfig } from '../../src/output/elasticsearch/bulk';
 import { Metrics } from '../../src/observability/metrics';
 import { memoryLogger } from '../helpers/es';
-
-type Reply = { status: number; body: unknown };
-
-/** Serves scripted replies to `_bulk`; records every request body (as item documents). */
-function fakeBulkServer(script: Array<(docs: string[]) => Reply>): Promise<{ url: string; requests: string[][]; close(): Promise<void> }> {
-  const requests: string[][] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      const lines = Buffer.concat(chunks).toString('utf8').split('\n').filter(Boolean);
-      const docs = lines.filter((_, i) => i % 2 === 1);
-      requests.push(docs);
-      const step = script[Math.min(requests.length - 1, script.length - 1)];
-      const reply = step(docs);
-      res.writeHead(reply.status, { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch' });
-      res.end(JSON.stringify(reply.body));
-    });
-  });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve({
-        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        requests,
-        close: () => new Promise((r) => server.close(() => r())),
-      }),
-    ),
-  );
-}
-
-const ok = (docs: string[]): Reply => ({ status: 200, body: { errors: false, items: docs.map(() => ({ create: { status: 201 } })) } });
+import { fakeBulkServer, okReply as ok } from '../helpers/fake-bulk';
 
 function config(over: Partial<BulkConfig> = {}): BulkConfig {
   return {

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The disk spool of the bulk writer (DESIGN.md §8) against a loopback `_bulk` server that answers 503 or
+ * refuses connections for a while and then recovers: every document arrives exactly once, spooled batches
+ * in the order they were spooled, and the spool directory is empty afterwards; beyond the bound exactly the
+ * overflow is counted; what a previous run left is replayed at start; an unwritable spool costs only the
+ * batches it could not keep.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@elastic/elasticsearch';
+import { BulkWriter, type BulkConfig } from '../../src/output/elasticsearch/bulk';
+import { Metrics } from '../../src/observability/metrics';
+import { memoryLogger, waitFor } from '../helpers/es';
+import { fakeBulkServer, okReply, type Reply } from '../helpers/fake-bulk';
+
+const L = { output: 'elasticsearch' };
+const tmp = () => mkdtempSync(join(tmpdir(), 'tf-spool-'));
+
+function config(spoolDir: string, over: Partial<BulkConfig> = {}): BulkConfig {
+  return {
+    target: 'logs-threatflow.flows-default',
+    maxDocs: 10,
+    maxBytes: 1024 * 1024,
+    deadlineMs: 20,
+    concurrency: 1,
+    retryEnable: true,
+    maxRetries: 1,
+    retryBackoffMs: 10,
+    maxQueuedBytes: 16 * 1024 * 1024,
+    deadLetterPath: join(tmp(), 'dl.ndjson'),
+    spool: { dir: spoolDir, maxBytes: 1024 * 1024 },
+    spoolReplayIntervalMs: 50,
+    ...over,
+  };
+}
+
+/** Documents of the same size, numbered from `from`. */
+const docs = (from: number, n: number) => Array.from({ length: n }, (_, i) => JSON.stringify({ n: String(from + i).padStart(6, '0') }));
+const num = (d: string) => Number(JSON.parse(d).n);
+
+/** A server that is down (503) until `up` is set; `indexed` holds what it accepted, in arrival order. */
+async function flakyServer() {
+  const state = { up: false, indexed: [] as string[] };
+  const srv = await fakeBulkServer([
+    (d): Reply => {
+      if (!state.up) return { status: 503, body: { error: { type: 'unavailable_shards_exception' }, status: 503 } };
+      state.indexed.push(...d);
+      return okReply(d);
+    },
+  ]);
+  return { srv, state };
+}
+
+/** Adds batches of 10 documents, each cut and flushed (so each fails on its own and is spooled). */
+async function addBatches(w: BulkWriter, from: number, batches: number): Promise<void> {
+  for (let i = 0; i < batches; i++) {
+    for (const d of docs(from + i * 10, 10)) w.add(d);
+    await w.flush();
+  }
+}
+
+const spoolFiles = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
+
+describe('the disk spool of the bulk writer', () => {
+  it('keeps batches through a 503 outage and replays them in order, exactly once, when the server recovers', async () => {
+    const { srv, state } = await flakyServer();
+    const dir = join(tmp(), 'spool');
+    const client = new Client({ node: srv.url });
+    const metrics = new Metrics();
+    const w = new BulkWriter(client, config(dir), memoryLogger().log, metrics);
+    w.startReplay();
+    await addBatches(w, 0, 5);
+    expect(metrics.get('output_spool_batches', L)).toBe(5);
+    expect(metrics.get('output_spooled_documents', L)).toBe(50);
+    expect(spoolFiles(dir)).toHaveLength(5);
+    expect(metrics.sum('output_dropped')).toBe(0);
+    state.up = true;
+    // New documents after the outage: the successful request starts the replay.
+    await addBatches(w, 50, 1);
+    await waitFor(async () => state.indexed.length >= 60, 10_000, 20);
+    await waitFor(async () => metrics.get('output_spool_batches', L) === 0, 10_000, 20);
+    await w.stop();
+    const got = state.indexed.map(num);
+    expect([...got].sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+    const spooled = got.filter((n) => n < 50);
+    expect(spooled).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(metrics.get('output_replayed_documents', L)).toBe(50);
+    expect(metrics.get('output_documents', L)).toBe(60);
+    expect(metrics.get('output_spool_bytes', L)).toBe(0);
+    expect(spoolFiles(dir)).toEqual([]);
+    await client.close();
+    await srv.close();
+  });
+
+  it('drains on its timer, without new documents, when refused connections give way to a server again', async () => {
+    const { srv, state } = await flakyServer();
+    state.up = true;
+    await srv.close(); // the port now refuses connections
+    const dir = join(tmp(), 'spool');
+    const client = new Client({ node: srv.url });
+    const metrics = new Metrics();
+    const w = new BulkWriter(client, config(dir), memoryLogger().log, metrics);
+    w.startReplay();
+    await addBatches(w, 0, 4);
+    expect(spoolFiles(dir)).toHaveLength(4);
+    expect(state.indexed).toEqual([]);
+    await new Promise((r) => setTimeout(r, 200)); // a few replay attempts fail meanwhile: the head stays
+    expect(spoolFiles(dir)).toHaveLength(4);
+    await srv.reopen();
+    await waitFor(async () => state.indexed.length >= 40, 10_000, 20);
+    await waitFor(async () => spoolFiles(dir).length === 0, 10_000, 20);
+    await w.stop();
+    expect(state.indexed.map(num)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect(metrics.sum('output_dropped')).toBe(0);
+    await client.close();
+    await srv.close();
+  });
+
+  it('counts exactly the batches beyond the bound as spool_full, and replays the ones within it', async () => {
+    const { srv, state } = await flakyServer();
+    const dir = join(tmp(), 'spool');
+    const batchBytes = docs(0, 10).reduce((n, d) => n + Buffer.byteLength('{"create":{}}\n' + d + '\n'), 0);
+    const client = new Client({ node: srv.url });
+    const metrics = new Metrics();
+    const { log, lines } = memoryLogger();
+    const w = new BulkWriter(client, config(dir, { spool: { dir, maxBytes: 2 * batchBytes + batchBytes / 2 } }), log, metrics);
+    w.startReplay();
+    await addBatches(w, 0, 5);
+    expect(metrics.get('output_spool_batches', L)).toBe(2);
+    expect(metrics.get('output_spool_bytes', L)).toBe(2 * batchBytes);
+    expect(metrics.get('output_dropped', { output: 'elasticsearch', reason: 'spool_full' })).toBe(30);
+    expect(metrics.sum('output_dropped')).toBe(30);
+    expect(lines.some((l) => l.includes('spool full'))).toBe(true);
+    state.up = true;
+    await waitFor(async () => spoolFiles(dir).length === 0, 10_000, 20);
+    await w.stop();
+    expect(state.indexed.map(num)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    await client.close();
+    await srv.close();
+  });
+
+  it('replays at start what a previous run left, oldest first, and ignores half-written temporary files', async () => {
+    const { srv, state } = await flakyServer();
+    state.up = true;
+    const dir = join(tmp(), 'spool');
+    mkdirSync(dir, { recursive: true });
+    const body = (from: number) => Buffer.from(docs(from, 10).map((d) => `{"create":{}}\n${d}\n`).join(''));
+    // Written out of order on purpose: the names say the order.
+    writeFileSync(join(dir, '00000000000000000002-10.bulk'), body(20));
+    writeFileSync(join(dir, '00000000000000000000-10.bulk'), body(0));
+    writeFileSync(join(dir, '00000000000000000001-10.bulk'), body(10));
+    writeFileSync(join(dir, '.tmp-00000000000000000003-10.bulk'), body(30).subarray(0, 40));
+    const client = new Client({ node: srv.url });
+    const metrics = new Metrics();
+    const { log, lines } = memoryLogger();
+    const w = new BulkWriter(client, config(dir), log, metrics);
+    expect(metrics.get('output_spool_batches', L)).toBe(3);
+    expect(lines.some((l) => l.includes('previous run'))).toBe(true);
+    expect(state.indexed).toEqual([]); // nothing before the output is ready
+    w.startReplay();
+    await waitFor(async () => spoolFiles(dir).length === 0, 10_000, 20);
+    await w.stop();
+    expect(state.indexed.map(num)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(metrics.get('output_replayed_documents', L)).toBe(30);
+    await client.close();
+    await srv.close();
+  });
+
+  it('resends only what a replayed batch did not get indexed, so nothing arrives twice', async () => {
+    const state = { step: 0, indexed: [] as string[] };
+    const srv = await fakeBulkServer([
+      (): Reply => ({ status: 503, body: { status: 503 } }), // live attempt
+      (): Reply => ({ status: 503, body: { status: 503 } }), // its retry: spooled
+      (d): Reply => {
+        // First replay: odd items refused with 429, even ones indexed.
+        d.forEach((x, i) => i % 2 === 0 && state.indexed.push(x));
+        return { status: 200, body: { errors: true, items: d.map((_, i) => ({ create: i % 2 ? { status: 429, error: { type: 'es_rejected_execution_exception', reason: 'busy' } } : { status: 201 } })) } };
+      },
+      (d): Reply => {
+        state.indexed.push(...d);
+        return okReply(d);
+      },
+    ]);
+    const dir = join(tmp(), 'spool');
+    const client = new Client({ node: srv.url });
+    const metrics = new Metrics();
+    const w = new BulkWriter(client, config(dir), memoryLogger().log, metrics);
+    await addBatches(w, 0, 1);
+    expect(spoolFiles(dir)).toHaveLength(1);
+    w.startReplay();
+    await waitFor(async () => spoolFiles(dir).length === 0, 10_000, 20);
+    await w.stop();
+    expect(srv.requests[3].map(num)).toEqual([1, 3, 5, 7, 9]);
+    expect(state.indexed.map(num).sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    expect(metrics.get('output_replayed_documents', L)).toBe(10);
+    await client.close();
+    await srv.close();
+  });
+
+  it('counts and logs once when the spool cannot be written, and keeps indexing when the server is back', async () => {
+    const { srv, state } = await flakyServer();
+    const blocker = join(tmp(), 'a-file');
+    writeFileSync(blocker, 'not a directory');
+    const dir = join(blocker, 'spool'); // mkdir fails with ENOTDIR, even as root
+    const client = new Client({ node: srv.url });
+    const metrics = new Metrics();
+    const { log, lines } = memoryLogger();
+    const w = new BulkWriter(client, config(dir), log, metrics);
+    w.startReplay();
+    await addBatches(w, 0, 3);
+    expect(metrics.get('output_dropped', { output: 'elasticsearch', reason: 'spool_write_error' })).toBe(30);
+    expect(metrics.get('output_spool_write_errors', L)).toBeGreaterThanOrEqual(3);
+    expect(metrics.get('output_spool_bytes', L)).toBe(0);
+    expect(lines.filter((l) => l.includes('cannot write the spool')).length).toBe(1);
+    state.up = true;
+    await addBatches(w, 30, 2);
+    await w.stop();
+    expect(state.indexed.map(num)).toEqual(Array.from({ length: 20 }, (_, i) => 30 + i));
+    await client.close();
+    await srv.close();
+  });
+
+  it('spools what the in-memory queue cannot hold instead of dropping it', async () => {
+    const { srv, state } = await flakyServer();
+    const dir = join(tmp(), 'spool');
+    const client = new Client({ node: srv.url });
+    const metrics = new Metrics();
+    // A queue of one batch, slow retries: batches that wait behind the first one overflow it.
+    const w = new BulkWriter(client, config(dir, { maxQueuedBytes: 1, retryBackoffMs: 200 }), memoryLogger().log, metrics);
+    w.startReplay();
+    for (let i = 0; i < 4; i++) {
+      for (const d of docs(i * 10, 10)) w.add(d);
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    await w.flush();
+    expect(metrics.get('output_dropped', { output: 'elasticsearch', reason: 'queue_full' })).toBe(0);
+    expect(metrics.get('output_spooled_documents', L)).toBe(40);
+    state.up = true;
+    await waitFor(async () => spoolFiles(dir).length === 0 && state.indexed.length >= 40, 10_000, 20);
+    await w.stop();
+    expect(state.indexed.map(num).sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect(state.indexed.length).toBe(40);
+    await client.close();
+    await srv.close();
+  });
+});
