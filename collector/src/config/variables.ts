@@ -483,9 +483,9 @@ export const ELASTICSEARCH_VARIABLES = [
   v(`${ES}DEAD_LETTER_PATH`, 'output.elasticsearch.deadLetterPath', file(false, false), './data/elasticsearch-dead-letter.ndjson',
     'NDJSON file of documents rejected for their content, with the reason.'),
   v(`${ES}SPOOL_PATH`, 'output.elasticsearch.spoolPath', file(false, false), './data/spool',
-    `Reserved: the disk spool is not implemented yet (the value is validated, not used); while Elasticsearch is unreachable, documents are retried \`${ES}MAX_RETRIES\` times and then dropped and counted.`),
+    `Directory of the disk spool: batches Elasticsearch does not take after \`${ES}MAX_RETRIES\` retries (or that overflow the in-memory queue) are kept here, one file per batch (\`worker-N/\` per decoding worker), and replayed oldest first when it answers again, including at the next start.`),
   v(`${ES}SPOOL_MAX_SIZE`, 'output.elasticsearch.spoolMaxSize', int(0, Number.MAX_SAFE_INTEGER, 'bytes'), 1_073_741_824,
-    `Reserved: the disk spool is not implemented yet (the value is validated, not used); while Elasticsearch is unreachable, documents are retried \`${ES}MAX_RETRIES\` times and then dropped and counted.`),
+    `Most bytes the spool holds (shared equally by the decoding workers); a batch beyond it is dropped and counted as \`output_dropped{reason="spool_full"}\`, never an older one. 0 turns the spool off: such batches are dropped and counted.`),
   v(`${ES}DATA_STREAM`, 'output.elasticsearch.dataStream', dataStreamName, 'logs-threatflow.flows-default',
     'Data stream the flow documents are written to; outside `logs-threatflow.flows-*` (the index template\'s pattern) documents do not get the threatflow mappings, and a warning says so.'),
 ] as const;
