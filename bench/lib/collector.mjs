@@ -57,6 +57,9 @@ export async function startCollector(name, efEnv) {
     EF_LOGGER_LEVEL: 'warn',
     EF_OUTPUT_ELASTICSEARCH_DEAD_LETTER_PATH: join(cwd, 'data', 'dead-letter.ndjson'),
     EF_OUTPUT_ELASTICSEARCH_SPOOL_PATH: join(cwd, 'data', 'spool'),
+    // The bench measures what is indexed live at each offered rate: a batch the output cannot take must
+    // count as loss in that step, not be parked on disk and replayed into the next one.
+    EF_OUTPUT_ELASTICSEARCH_SPOOL_MAX_SIZE: '0',
     ...efEnv,
   });
   const child = spawnLogged(process.execPath, [MAIN_JS, 'run'], { cwd, env }, logFile);
