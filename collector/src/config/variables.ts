@@ -472,7 +472,7 @@ export const ELASTICSEARCH_VARIABLES = [
   v(`${ES}INDEX_TEMPLATE_ILM_LIFECYCLE`, 'output.elasticsearch.indexTemplate.ilmLifecycle', esName(false, 'an ILM policy name'),
     'threatflow', 'ILM policy named in the index settings, where the cluster has ILM; created at startup when missing (rollover daily or at 50 GB per primary shard, delete after 30 days), an existing policy is never changed; empty for none.'),
   v(`${ES}INDEX_TEMPLATE_PIPELINE_DEFAULT`, 'output.elasticsearch.indexTemplate.pipelineDefault',
-    esName(false, 'an ingest pipeline name'), '', 'Default ingest pipeline, which must exist in the cluster (checked at startup); empty for none (no pipeline is bundled).'),
+    esName(false, 'an ingest pipeline name'), '', 'Default ingest pipeline, which must exist in the cluster (checked at startup; `threatflow run` does not create it, `threatflow setup` installs the bundled `threatflow-flows`); empty for none.'),
   v(`${ES}INDEX_TEMPLATE_PIPELINE_FINAL`, 'output.elasticsearch.indexTemplate.pipelineFinal',
     esName(false, 'an ingest pipeline name'), '', 'Final ingest pipeline, which must exist in the cluster (checked at startup); empty for none.'),
   v(`${ES}RETRY_ENABLE`, 'output.elasticsearch.retryEnabled', bool, true,

@@ -48,7 +48,7 @@ describe('README', () => {
 
   it('has a Limits section covering the spool, the embedded Elasticsearch, fragments and timestamps', () => {
     const limits = (/## Limits\n([\s\S]*?)\n## /.exec(README)?.[1] ?? '').replace(/\s+/g, ' ');
-    for (const s of ['No disk spool yet', 'dropped and counted', 'ingest-common', 'no ILM', 'no security', 'IP fragments', 'epoch milliseconds', 'tools/elasticsearch/README.md']) {
+    for (const s of ['The disk spool is bounded', 'EF_OUTPUT_ELASTICSEARCH_SPOOL_MAX_SIZE', 'dropped and counted', 'ingest-common', 'no ILM', 'no security', 'IP fragments', 'epoch milliseconds', 'tools/elasticsearch/README.md']) {
       expect(limits).toContain(s);
     }
   });

@@ -160,8 +160,10 @@ describe('descriptions match the behaviour', () => {
     expect(desc(`${ES}INDEX_TEMPLATE_OVERWRITE`)).not.toContain('another version');
   });
 
-  it('promises no bundled pipeline, and says the ILM policy is created only when missing', () => {
-    expect(desc(`${ES}INDEX_TEMPLATE_PIPELINE_DEFAULT`)).not.toContain('bundled `threatflow-flows`');
+  it('says run creates no pipeline (setup installs the bundled one), and the ILM policy is created only when missing', () => {
+    // The collector checks the pipeline exists but never creates it; `threatflow setup` installs threatflow-flows.
+    expect(desc(`${ES}INDEX_TEMPLATE_PIPELINE_DEFAULT`)).toContain('`threatflow run` does not create it');
+    expect(desc(`${ES}INDEX_TEMPLATE_PIPELINE_DEFAULT`)).toContain('`threatflow setup` installs the bundled `threatflow-flows`');
     expect(desc(`${ES}INDEX_TEMPLATE_ENABLE`)).toContain('no ingest pipeline is created');
     // ensureIlmPolicy (collector/test/output/ilm.test.ts) creates a missing policy and never changes one.
     expect(desc(`${ES}INDEX_TEMPLATE_ILM_LIFECYCLE`)).toContain('created at startup when missing');
