@@ -357,6 +357,9 @@ export async function collectDatagrams(
         timer = setTimeout(() => rej(new ExporterError(`exporter run exceeded ${opts.timeoutMs ?? 60000} ms`)), deadline - Date.now());
       }),
     ]);
+    // The quiet period starts when fn settles at the earliest: datagrams sent just before (a relay that
+    // forwards at the end, as runPmacctSflowComplete does) are still queued on the socket at that moment.
+    last = Math.max(last, Date.now());
     while (Date.now() - last < quietMs && Date.now() < deadline) await sleep(50);
     return got;
   } finally {
