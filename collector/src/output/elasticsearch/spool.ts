@@ -7,12 +7,12 @@
  * A file is `<sequence, 20 digits>-<documents>.bulk` in the spool directory, so names sort in FIFO order
  * and the document count is known without reading it. It is written under a temporary name and renamed,
  * so a crash never leaves half a batch that would replay as garbage (temporary files are removed at
- * start). The total size stays within `maxBytes`: a batch that does not fit is refused (the caller counts
+ * start); it is published with link(), so an existing file is never overwritten. The total size stays within `maxBytes`: a batch that does not fit is refused (the caller counts
  * it), never an older one evicted. Writes go through one promise chain so files appear in order; a write
  * error (disk full, unwritable directory) costs that batch only, and is logged once per run of failures.
  */
-import { mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { linkSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../observability/logger';
 import type { Metrics } from '../../observability/metrics';
@@ -41,6 +41,9 @@ export class Spool {
   private seq = 0;
   private writes: Promise<void> = Promise.resolve();
   private failing = false;
+  /** The directory could not be used at start: off for this run. */
+  private off = false;
+  private tmpSeq = 0;
 
   constructor(
     private readonly cfg: SpoolConfig,
@@ -55,36 +58,65 @@ export class Spool {
     return this.files.length;
   }
 
-  /** Scans what a previous run left (and adopts orphaned directories), oldest first. */
+  /**
+   * Scans what a previous run left (and adopts orphaned directories), oldest first. Best effort per
+   * entry: one that cannot be read or removed is skipped (logged), never the whole scan, and the sequence
+   * continues after the highest name seen, so a new batch never takes the name of an old one. Only a
+   * directory that cannot be created or listed turns the spool off for this run.
+   */
   private open(): void {
     try {
       mkdirSync(this.cfg.dir, { recursive: true });
-      for (const other of this.cfg.adopt ?? []) this.adoptDir(other);
-      const found: SpoolFile[] = [];
-      for (const name of readdirSync(this.cfg.dir)) {
-        const m = NAME.exec(name);
+      readdirSync(this.cfg.dir);
+    } catch (err) {
+      this.disable(err as Error);
+      return;
+    }
+    for (const other of this.cfg.adopt ?? []) this.adoptDir(other);
+    const found: SpoolFile[] = [];
+    let names: string[] = [];
+    try {
+      names = readdirSync(this.cfg.dir);
+    } catch (err) {
+      this.disable(err as Error);
+      return;
+    }
+    for (const name of names) {
+      const m = NAME.exec(name);
+      try {
         if (!m) {
           if (name.startsWith('.tmp-')) unlinkSync(join(this.cfg.dir, name));
           continue;
         }
+        this.seq = Math.max(this.seq, Number(m[1]) + 1);
         found.push({ name, bytes: statSync(join(this.cfg.dir, name)).size, docs: Number(m[2]) });
+      } catch (err) {
+        this.log.warn({ path: join(this.cfg.dir, name), error: (err as Error).message }, 'spool entry skipped');
       }
-      found.sort((a, b) => (a.name < b.name ? -1 : 1));
-      for (const f of found) {
-        this.files.push(f);
-        this.bytes += f.bytes;
-      }
-      if (found.length > 0) {
-        this.seq = Number(NAME.exec(found[found.length - 1].name)![1]) + 1;
-        this.log.info({ path: this.cfg.dir, batches: found.length, bytes: this.bytes }, 'spooled batches from a previous run will be replayed');
-      }
-    } catch (err) {
-      this.writeFailed(err as Error);
+    }
+    found.sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const f of found) {
+      this.files.push(f);
+      this.bytes += f.bytes;
+    }
+    if (found.length > 0) {
+      this.log.info({ path: this.cfg.dir, batches: found.length, bytes: this.bytes }, 'spooled batches from a previous run will be replayed');
     }
     this.gauges();
   }
 
-  /** Moves the batch files of an orphaned directory to the end of this one, keeping their order. */
+  /** The spool cannot be used this run: one error; batches it would have kept are counted as write errors. */
+  private disable(err: Error): void {
+    this.off = true;
+    this.failing = true;
+    this.log.error(
+      { path: this.cfg.dir, error: err.message },
+      'cannot use the spool directory (EF_OUTPUT_ELASTICSEARCH_SPOOL_PATH): the spool is off for this run; batches Elasticsearch cannot take are counted and dropped',
+    );
+    this.gauges();
+  }
+
+  /** Moves the batch files of an orphaned directory to the end of this one, keeping their order (best effort per file). */
   private adoptDir(other: string): void {
     let names: string[];
     try {
@@ -92,9 +124,29 @@ export class Spool {
     } catch {
       return;
     }
-    let seq = readdirSync(this.cfg.dir).reduce((m, n) => Math.max(m, Number(NAME.exec(n)?.[1] ?? -1) + 1), 0);
+    let seq = 0;
+    try {
+      seq = readdirSync(this.cfg.dir).reduce((m, n) => Math.max(m, Number(NAME.exec(n)?.[1] ?? -1) + 1), 0);
+    } catch {
+      return;
+    }
     for (const n of names) {
-      renameSync(join(other, n), join(this.cfg.dir, fileName(seq++, Number(NAME.exec(n)![2]))));
+      const from = join(other, n);
+      try {
+        // link + unlink: never replaces a file already there.
+        for (;;) {
+          const to = join(this.cfg.dir, fileName(seq++, Number(NAME.exec(n)![2])));
+          try {
+            linkSync(from, to);
+            break;
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+          }
+        }
+        unlinkSync(from);
+      } catch (err) {
+        this.log.warn({ path: from, error: (err as Error).message }, 'spooled batch of an orphaned directory not adopted');
+      }
     }
   }
 
@@ -103,16 +155,31 @@ export class Spool {
    * caller counts it as dropped); a later write error is counted here.
    */
   add(body: Buffer, docs: number): boolean {
+    if (this.off) {
+      this.metrics.inc('output_spool_write_errors', LABELS);
+      this.metrics.inc('output_dropped', { output: 'elasticsearch', reason: 'spool_write_error' }, docs);
+      return true;
+    }
     if (this.bytes + body.length > this.cfg.maxBytes) return false;
     this.bytes += body.length;
-    const name = fileName(this.seq++, docs);
     this.gauges();
     this.writes = this.writes.then(async () => {
-      const tmp = join(this.cfg.dir, `.tmp-${name}`);
+      const tmp = join(this.cfg.dir, `.tmp-${process.pid}-${this.tmpSeq++}`);
       try {
-        mkdirSync(this.cfg.dir, { recursive: true });
         await writeFile(tmp, body);
-        await rename(tmp, join(this.cfg.dir, name));
+        // Published with link, which fails on an existing name (a file this run did not know of): never
+        // overwritten, the sequence moves on.
+        let name: string;
+        for (;;) {
+          name = fileName(this.seq++, docs);
+          try {
+            await link(tmp, join(this.cfg.dir, name));
+            break;
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+          }
+        }
+        await unlink(tmp).catch(() => undefined);
         this.files.push({ name, bytes: body.length, docs });
         this.metrics.inc('output_spooled_documents', LABELS, docs);
         this.failing = false;
