@@ -272,4 +272,39 @@ describe('the disk spool of the bulk writer', () => {
     await client.close();
     await srv.close();
   });
+
+  it('keeps a replayed batch refused as a whole with 401/403/407/413 at the head, and dead-letters it only on 400', async () => {
+    let status = 503;
+    const indexed: string[] = [];
+    const srv = await fakeBulkServer([
+      (d): Reply => {
+        if (status === 200) {
+          indexed.push(...d);
+          return okReply(d);
+        }
+        return { status, body: { error: { type: 'x' }, status } };
+      },
+    ]);
+    const dir = join(tmp(), 'spool');
+    const client = new Client({ node: srv.url });
+    const metrics = new Metrics();
+    const w = new BulkWriter(client, config(dir), memoryLogger().log, metrics);
+    await addBatches(w, 0, 2);
+    expect(spoolFiles(dir)).toHaveLength(2);
+    w.startReplay();
+    for (const s of [401, 403, 407, 413]) {
+      status = s;
+      const before = srv.requests.length;
+      await waitFor(async () => srv.requests.length >= before + 2, 10_000, 10);
+      expect(spoolFiles(dir)).toHaveLength(2);
+    }
+    expect(metrics.get('output_dead_letter', L)).toBe(0);
+    status = 400; // the body itself is refused: the head goes to the dead letter file, then the next
+    await waitFor(async () => spoolFiles(dir).length === 0, 10_000, 10);
+    await w.stop();
+    expect(metrics.get('output_dead_letter', L)).toBe(20);
+    expect(indexed).toEqual([]);
+    await client.close();
+    await srv.close();
+  });
 });

@@ -253,6 +253,12 @@ export class BulkWriter {
         const status = e.meta?.statusCode;
         failure = status ? `HTTP ${status}` : `${e.name ?? 'Error'}: ${e.message ?? ''}`;
         this.metrics.inc('bulk_requests', { output: 'elasticsearch', result: 'error' });
+        if (status && !retryableStatus(status) && b.spoolName && status !== 400) {
+          // 401/403/404/407/408/413... on a replayed batch: credentials, a proxy or routing, not the body.
+          // The batch stays at the head of the spool and is tried again later.
+          this.log.debug({ status, documents: b.starts.length }, 'spooled batch refused as a whole; kept');
+          return false;
+        }
         if (status && !retryableStatus(status)) {
           // The whole request was refused for a reason that retrying will not fix (e.g. 400 on the body).
           this.log.error({ status, error: failure, documents: b.starts.length }, 'bulk request rejected');
