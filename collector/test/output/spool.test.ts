@@ -307,4 +307,33 @@ describe('the disk spool of the bulk writer', () => {
     await client.close();
     await srv.close();
   });
+
+  it('backs off between failed replay turns, whatever live successes do meanwhile, and counts them', async () => {
+    // Spooled documents (n < 10) are refused with 503; live ones are indexed.
+    const srv = await fakeBulkServer([
+      (d): Reply => (d.some((x) => num(x) < 10) ? { status: 503, body: { status: 503 } } : okReply(d)),
+    ]);
+    const dir = join(tmp(), 'spool');
+    const client = new Client({ node: srv.url });
+    const metrics = new Metrics();
+    const w = new BulkWriter(client, config(dir, { retryBackoffMs: 100, spoolReplayIntervalMs: 20 }), memoryLogger().log, metrics);
+    await addBatches(w, 0, 1);
+    expect(spoolFiles(dir)).toHaveLength(1);
+    w.startReplay();
+    const replays = () => srv.requests.filter((r) => r.some((x) => num(x) < 10)).length;
+    const before = replays();
+    const t0 = Date.now();
+    // 30 live batches, each indexed: each success used to start a replay turn at once.
+    await addBatches(w, 10, 30);
+    const elapsed = Date.now() - t0;
+    const turns = replays() - before;
+    // Backoff 100, 200, 400, 800 ms...: a handful of turns at most in this time.
+    expect(turns).toBeLessThanOrEqual(2 + Math.ceil(Math.log2(elapsed / 50 + 1)));
+    expect(turns).toBeGreaterThanOrEqual(1);
+    expect(metrics.get('output_spool_replay_failures', L)).toBeGreaterThanOrEqual(turns - 1);
+    expect(spoolFiles(dir)).toHaveLength(1); // the head stays the head
+    await w.stop();
+    await client.close();
+    await srv.close();
+  });
 });

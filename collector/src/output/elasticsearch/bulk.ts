@@ -40,6 +40,8 @@ export interface BulkConfig {
 /** The action line of every item: `create` with an auto-generated id, as data streams require. */
 const ACTION = '{"create":{}}\n';
 const ACTION_BYTES = Buffer.byteLength(ACTION);
+/** Cap of the backoff between failed replay turns. */
+const REPLAY_BACKOFF_MAX_MS = 60_000;
 
 interface Batch {
   buf: Buffer;
@@ -72,6 +74,10 @@ export class BulkWriter {
   private replayTimer: NodeJS.Timeout | null = null;
   private replaying: Promise<void> | null = null;
   private replayStarted = false;
+  /** Failed replay turns in a row, and until when no turn starts (neither timer nor live successes). */
+  private replayFailures = 0;
+  private replayPausedUntil = 0;
+  private replayWake: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly client: Client,
@@ -101,6 +107,7 @@ export class BulkWriter {
   private replayNext(): void {
     const spool = this.spool;
     if (!spool || !this.replayStarted || this.replaying || this.stopped || spool.batches === 0) return;
+    if (Date.now() < this.replayPausedUntil) return;
     this.replaying = (async () => {
       const head = await spool.head();
       if (!head) return false;
@@ -117,13 +124,39 @@ export class BulkWriter {
     })().then(
       (delivered) => {
         this.replaying = null;
-        if (delivered) this.replayNext();
+        if (delivered) {
+          this.replayFailures = 0;
+          this.replayNext();
+        } else if (!this.stopped) {
+          this.replayFailed();
+        }
       },
       (err: Error) => {
         this.replaying = null;
         this.log.error({ error: err.message }, 'spool replay failed');
       },
     );
+  }
+
+  /**
+   * A replay turn failed (the head stays the head): no turn for an exponential backoff with jitter, from
+   * retryBackoffMs up to 60 s, whatever live requests do meanwhile. Counted; one warning per step.
+   */
+  private replayFailed(): void {
+    this.replayFailures++;
+    this.metrics.inc('output_spool_replay_failures', { output: 'elasticsearch' });
+    const step = Math.min(REPLAY_BACKOFF_MAX_MS, this.cfg.retryBackoffMs * 2 ** Math.min(this.replayFailures - 1, 30));
+    const delay = step * (0.5 + Math.random() / 2);
+    this.replayPausedUntil = Date.now() + delay;
+    if (step < REPLAY_BACKOFF_MAX_MS || this.replayFailures === 1 || this.replayFailures % 10 === 0) {
+      this.log.warn({ failures: this.replayFailures, retry_in_ms: Math.round(delay) }, 'spooled batch not delivered; replay backs off');
+    }
+    if (this.replayWake) clearTimeout(this.replayWake);
+    this.replayWake = setTimeout(() => {
+      this.replayWake = null;
+      this.replayNext();
+    }, delay + 1);
+    this.replayWake.unref();
   }
 
   /**
@@ -427,6 +460,8 @@ export class BulkWriter {
     this.stopped = true;
     if (this.replayTimer) clearInterval(this.replayTimer);
     this.replayTimer = null;
+    if (this.replayWake) clearTimeout(this.replayWake);
+    this.replayWake = null;
     if (this.replaying) await this.replaying;
     if (this.spool) await this.spool.settled();
     if (this.deadLetter) {
