@@ -16,6 +16,9 @@ import { memoryLogger, waitFor } from '../helpers/es';
 import { fakeBulkServer, okReply, type Reply } from '../helpers/fake-bulk';
 
 const L = { output: 'elasticsearch' };
+/** The module object itself (not an import wrapper), so a test can make one of its calls fail. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const fsp = require('node:fs/promises') as typeof import('node:fs/promises');
 const tmp = () => mkdtempSync(join(tmpdir(), 'tf-spool-'));
 
 function config(spoolDir: string, over: Partial<BulkConfig> = {}): BulkConfig {
@@ -333,6 +336,33 @@ describe('the disk spool of the bulk writer', () => {
     expect(metrics.get('output_spool_replay_failures', L)).toBeGreaterThanOrEqual(turns - 1);
     expect(spoolFiles(dir)).toHaveLength(1); // the head stays the head
     await w.stop();
+    await client.close();
+    await srv.close();
+  });
+
+  it('counts and logs once when a replayed file cannot be deleted', async () => {
+    const { srv, state } = await flakyServer();
+    const dir = join(tmp(), 'spool');
+    const client = new Client({ node: srv.url });
+    const metrics = new Metrics();
+    const { log, lines } = memoryLogger();
+    const w = new BulkWriter(client, config(dir), log, metrics);
+    await addBatches(w, 0, 3);
+    expect(spoolFiles(dir)).toHaveLength(3);
+    const spy = jest.spyOn(fsp, 'unlink').mockImplementation(async (p) => {
+      if (String(p).endsWith('.bulk')) throw Object.assign(new Error('EIO: i/o error'), { code: 'EIO' });
+    });
+    try {
+      state.up = true;
+      w.startReplay();
+      await waitFor(async () => metrics.get('output_spool_batches', L) === 0, 10_000, 20);
+      await w.stop();
+    } finally {
+      spy.mockRestore();
+    }
+    expect(state.indexed).toHaveLength(30);
+    expect(metrics.get('output_spool_delete_errors', L)).toBe(3);
+    expect(lines.filter((l) => l.includes('indexed again at the next start')).length).toBe(1);
     await client.close();
     await srv.close();
   });

@@ -44,6 +44,7 @@ export class Spool {
   /** The directory could not be used at start: off for this run. */
   private off = false;
   private tmpSeq = 0;
+  private deleteFailing = false;
 
   constructor(
     private readonly cfg: SpoolConfig,
@@ -218,7 +219,18 @@ export class Spool {
     this.files.shift();
     this.bytes -= f.bytes;
     this.gauges();
-    await unlink(join(this.cfg.dir, name)).catch(() => undefined);
+    try {
+      await unlink(join(this.cfg.dir, name));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      this.metrics.inc('output_spool_delete_errors', LABELS);
+      if (this.deleteFailing) return;
+      this.deleteFailing = true;
+      this.log.error(
+        { path: join(this.cfg.dir, name), error: (err as Error).message },
+        'cannot delete a replayed spool file: its documents may be indexed again at the next start',
+      );
+    }
   }
 
   /**
