@@ -366,4 +366,41 @@ describe('the disk spool of the bulk writer', () => {
     await client.close();
     await srv.close();
   });
+
+  it('keeps a spooled batch at the head when reading it fails (EMFILE), and still drops a truncated one', async () => {
+    const { srv, state } = await flakyServer();
+    state.up = true;
+    const dir = join(tmp(), 'spool');
+    mkdirSync(dir, { recursive: true });
+    const body = (from: number) => Buffer.from(docs(from, 10).map((d) => `{"create":{}}\n${d}\n`).join(''));
+    writeFileSync(join(dir, '00000000000000000000-10.bulk'), body(0));
+    writeFileSync(join(dir, '00000000000000000001-10.bulk'), body(10).subarray(0, 30)); // truncated
+    writeFileSync(join(dir, '00000000000000000002-10.bulk'), body(20));
+    const client = new Client({ node: srv.url });
+    const metrics = new Metrics();
+    const { log, lines } = memoryLogger();
+    const w = new BulkWriter(client, config(dir), log, metrics);
+    const real = fsp.readFile;
+    let failures = 3;
+    const spy = jest.spyOn(fsp, 'readFile').mockImplementation(((...a: Parameters<typeof real>) => {
+      if (failures > 0 && String(a[0]).endsWith('.bulk')) {
+        failures--;
+        return Promise.reject(Object.assign(new Error('EMFILE: too many open files'), { code: 'EMFILE' }));
+      }
+      return real(...a);
+    }) as typeof real);
+    try {
+      w.startReplay();
+      await waitFor(async () => metrics.get('output_spool_batches', L) === 0, 10_000, 20);
+      await w.stop();
+    } finally {
+      spy.mockRestore();
+    }
+    expect(state.indexed.map(num)).toEqual([...Array.from({ length: 10 }, (_, i) => i), ...Array.from({ length: 10 }, (_, i) => 20 + i)]);
+    expect(metrics.get('output_spool_read_errors', L)).toBe(3);
+    expect(metrics.get('output_dropped', { output: 'elasticsearch', reason: 'spool_unreadable' })).toBe(10);
+    expect(lines.filter((l) => l.includes('cannot read a spooled batch')).length).toBe(1);
+    await client.close();
+    await srv.close();
+  });
 });

@@ -110,7 +110,8 @@ export class BulkWriter {
     if (Date.now() < this.replayPausedUntil) return;
     this.replaying = (async () => {
       const head = await spool.head();
-      if (!head) return false;
+      // Null with batches left: the head could not be read now, a failed turn.
+      if (!head) return spool.batches === 0;
       const b = batchFromBody(head.body, head.name);
       if (!b) {
         this.metrics.inc('output_dropped', { output: 'elasticsearch', reason: 'spool_unreadable' }, head.docs);

@@ -45,6 +45,7 @@ export class Spool {
   private off = false;
   private tmpSeq = 0;
   private deleteFailing = false;
+  private readFailing = false;
 
   constructor(
     private readonly cfg: SpoolConfig,
@@ -195,16 +196,30 @@ export class Spool {
     return true;
   }
 
-  /** The oldest spooled batch, read back; null when empty. A file that cannot be read is dropped (counted). */
+  /**
+   * The oldest spooled batch, read back; null when empty, or when reading failed (EMFILE, EIO...: counted,
+   * the file stays the head). A truncated file, or one gone, is dropped (counted).
+   */
   async head(): Promise<{ name: string; body: Buffer; docs: number } | null> {
     for (;;) {
       const f = this.files[0];
       if (!f) return null;
       try {
         const body = await readFile(join(this.cfg.dir, f.name));
+        this.readFailing = false;
         if (body.length > 0 && body[body.length - 1] === 0x0a) return { name: f.name, body, docs: f.docs };
         throw new Error('not a complete bulk body');
       } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== undefined && code !== 'ENOENT') {
+          // EMFILE, EIO...: the file may be fine; it stays the head and is read again at the next turn.
+          this.metrics.inc('output_spool_read_errors', LABELS);
+          if (!this.readFailing) {
+            this.readFailing = true;
+            this.log.error({ file: f.name, error: (err as Error).message }, 'cannot read a spooled batch; kept, retried later');
+          }
+          return null;
+        }
         this.metrics.inc('output_dropped', { output: 'elasticsearch', reason: 'spool_unreadable' }, f.docs);
         this.log.error({ file: f.name, error: (err as Error).message }, 'spooled batch cannot be read back; dropped');
         await this.remove(f.name);
