@@ -403,4 +403,25 @@ describe('the disk spool of the bulk writer', () => {
     await client.close();
     await srv.close();
   });
+
+  it('stop() during an outage spools what is queued or waiting to be retried, and returns promptly', async () => {
+    const { srv } = await flakyServer();
+    await srv.close(); // connections refused
+    const dir = join(tmp(), 'spool');
+    const client = new Client({ node: srv.url });
+    const metrics = new Metrics();
+    const w = new BulkWriter(client, config(dir, { maxRetries: 8, retryBackoffMs: 1000 }), memoryLogger().log, metrics);
+    w.startReplay();
+    for (const d of docs(0, 50)) w.add(d); // 5 batches: one in retry backoff, four queued
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = Date.now();
+    const done = await Promise.race([w.stop().then(() => true), new Promise((r) => setTimeout(() => r(false), 3000))]);
+    expect(done).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(1500);
+    const files = spoolFiles(dir).filter((n) => n.endsWith('.bulk'));
+    const spooled = files.flatMap((n) => readFileSync(join(dir, n), 'utf8').split('\n').filter((_, i) => i % 2 === 1).filter(Boolean));
+    expect(spooled.map(num).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(metrics.sum('output_dropped')).toBe(0);
+    await client.close();
+  });
 });

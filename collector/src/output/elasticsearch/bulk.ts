@@ -78,6 +78,9 @@ export class BulkWriter {
   private replayFailures = 0;
   private replayPausedUntil = 0;
   private replayWake: NodeJS.Timeout | null = null;
+  /** stop() has begun: with a spool, queued batches and batches waiting to be retried go straight to it. */
+  private stopping = false;
+  private readonly sleepers = new Set<() => void>();
 
   constructor(
     private readonly client: Client,
@@ -238,6 +241,19 @@ export class BulkWriter {
   }
 
   private pump(): void {
+    if (this.stopping && this.spool) {
+      for (const b of this.queue.splice(0)) {
+        this.queuedBytes -= b.len;
+        this.spoolBatch(b);
+      }
+      this.metrics.set('output_queue_batches', 0, { output: 'elasticsearch' });
+      if (this.inFlight === 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const w of waiters) w();
+      }
+      return;
+    }
     while (this.inFlight < this.cfg.concurrency && this.queue.length > 0) {
       const b = this.queue.shift()!;
       this.queuedBytes -= b.len;
@@ -316,7 +332,7 @@ export class BulkWriter {
       } else {
         retry = b;
       }
-      if (!this.cfg.retryEnable || retry.attempt >= this.cfg.maxRetries) {
+      if (!this.cfg.retryEnable || retry.attempt >= this.cfg.maxRetries || (this.stopping && this.spool !== null)) {
         if (b.spoolName) {
           // A replayed batch that fails again stays at the head (without the items indexed meanwhile).
           if (retry !== b) await this.spool!.replaceHead(b.spoolName, retry.buf.subarray(0, retry.len), retry.starts.length);
@@ -348,9 +364,22 @@ export class BulkWriter {
         { attempt: retry.attempt, delay_ms: Math.round(delay), error: failure ?? 'items rejected with 429/5xx' },
         'bulk request will be retried',
       );
-      await new Promise((r) => setTimeout(r, delay));
+      await new Promise<void>((r) => {
+        const wake = () => {
+          clearTimeout(t);
+          this.sleepers.delete(wake);
+          r();
+        };
+        const t = setTimeout(wake, delay);
+        this.sleepers.add(wake);
+      });
       if (retry !== b) this.releaseBuffer(b.buf);
       b = retry;
+      if (this.stopping && this.spool !== null && !b.spoolName) {
+        // stop() has begun: no further attempt, the batch goes to the spool.
+        if (!this.spoolBatch(b)) this.releaseBuffer(b.buf);
+        return false;
+      }
     }
   }
 
@@ -457,6 +486,9 @@ export class BulkWriter {
   }
 
   async stop(): Promise<void> {
+    // With a spool, stopping during an outage does not wait for retries: what is not sent yet is spooled.
+    this.stopping = true;
+    for (const wake of [...this.sleepers]) wake();
     await this.flush();
     this.stopped = true;
     if (this.replayTimer) clearInterval(this.replayTimer);
