@@ -64,7 +64,8 @@ async function addBatches(w: BulkWriter, from: number, batches: number): Promise
   }
 }
 
-const spoolFiles = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
+/** The batch files of a spool directory (not its lock file). */
+const spoolFiles = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((n) => n !== '.lock') : []);
 
 describe('the disk spool of the bulk writer', () => {
   it('keeps batches through a 503 outage and replays them in order, exactly once, when the server recovers', async () => {
@@ -423,5 +424,38 @@ describe('the disk spool of the bulk writer', () => {
     expect(spooled.map(num).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i));
     expect(metrics.sum('output_dropped')).toBe(0);
     await client.close();
+  });
+
+  it('stays off when another live process holds the spool directory, and takes over a stale lock', async () => {
+    const { srv, state } = await flakyServer();
+    const dir = join(tmp(), 'spool');
+    mkdirSync(dir, { recursive: true });
+    const old = Buffer.from(docs(0, 10).map((d) => `{"create":{}}\n${d}\n`).join(''));
+    writeFileSync(join(dir, '00000000000000000000-10.bulk'), old);
+    writeFileSync(join(dir, '.lock'), String(process.ppid)); // a live process that is not this one
+    const client = new Client({ node: srv.url });
+    const metrics = new Metrics();
+    const { log, lines } = memoryLogger();
+    const w = new BulkWriter(client, config(dir), log, metrics);
+    expect(metrics.get('output_spool_batches', L)).toBe(0);
+    await addBatches(w, 10, 1);
+    expect(metrics.get('output_dropped', { output: 'elasticsearch', reason: 'spool_write_error' })).toBe(10);
+    expect(lines.filter((l) => l.includes('another live process') && l.includes(dir) && l.includes(`"pid":${process.ppid}`)).length).toBe(1);
+    expect(spoolFiles(dir).filter((n) => n.endsWith('.bulk'))).toEqual(['00000000000000000000-10.bulk']);
+    await w.stop();
+    expect(readFileSync(join(dir, '.lock'), 'utf8')).toBe(String(process.ppid));
+    // The holder is gone (a pid no process has): the next one takes over and replays.
+    writeFileSync(join(dir, '.lock'), '4194303');
+    state.up = true;
+    const metrics2 = new Metrics();
+    const w2 = new BulkWriter(client, config(dir), memoryLogger().log, metrics2);
+    expect(readFileSync(join(dir, '.lock'), 'utf8')).toBe(String(process.pid));
+    w2.startReplay();
+    await waitFor(async () => metrics2.get('output_spool_batches', L) === 0, 10_000, 20);
+    await w2.stop();
+    expect(state.indexed.map(num)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    expect(existsSync(join(dir, '.lock'))).toBe(false);
+    await client.close();
+    await srv.close();
   });
 });

@@ -496,7 +496,10 @@ export class BulkWriter {
     if (this.replayWake) clearTimeout(this.replayWake);
     this.replayWake = null;
     if (this.replaying) await this.replaying;
-    if (this.spool) await this.spool.settled();
+    if (this.spool) {
+      await this.spool.settled();
+      this.spool.close();
+    }
     if (this.deadLetter) {
       const dl = this.deadLetter;
       this.deadLetter = null;

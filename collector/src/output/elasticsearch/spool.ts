@@ -11,7 +11,7 @@
  * it), never an older one evicted. Writes go through one promise chain so files appear in order; a write
  * error (disk full, unwritable directory) costs that batch only, and is logged once per run of failures.
  */
-import { linkSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { linkSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../observability/logger';
@@ -33,6 +33,8 @@ interface SpoolFile {
 
 const NAME = /^(\d{20})-(\d+)\.bulk$/;
 const LABELS = { output: 'elasticsearch' };
+/** The lock file of a spool directory: the pid of the process using it. */
+const LOCK = '.lock';
 
 export class Spool {
   private readonly files: SpoolFile[] = [];
@@ -46,6 +48,7 @@ export class Spool {
   private tmpSeq = 0;
   private deleteFailing = false;
   private readFailing = false;
+  private locked = false;
 
   constructor(
     private readonly cfg: SpoolConfig,
@@ -70,6 +73,7 @@ export class Spool {
     try {
       mkdirSync(this.cfg.dir, { recursive: true });
       readdirSync(this.cfg.dir);
+      if (!this.lock()) return;
     } catch (err) {
       this.disable(err as Error);
       return;
@@ -105,6 +109,46 @@ export class Spool {
       this.log.info({ path: this.cfg.dir, batches: found.length, bytes: this.bytes }, 'spooled batches from a previous run will be replayed');
     }
     this.gauges();
+  }
+
+  /**
+   * Takes the directory for this process: a lock file created with 'wx' holding the pid. One left by a
+   * process that is gone is taken over; one held by a live process turns the spool off for this run.
+   */
+  private lock(): boolean {
+    const path = join(this.cfg.dir, LOCK);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        writeFileSync(path, String(process.pid), { flag: 'wx' });
+        this.locked = true;
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
+      }
+      const pid = Number(readFileSync(path, 'utf8').trim());
+      if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
+        this.off = true;
+        this.failing = true;
+        this.log.error(
+          { path: this.cfg.dir, pid },
+          'the spool directory (EF_OUTPUT_ELASTICSEARCH_SPOOL_PATH) is used by another live process: the spool is off for this run; batches Elasticsearch cannot take are counted and dropped',
+        );
+        this.gauges();
+        return false;
+      }
+      unlinkSync(path); // stale: its process is gone
+    }
+  }
+
+  /** Releases the directory (at stop). */
+  close(): void {
+    if (!this.locked) return;
+    this.locked = false;
+    try {
+      unlinkSync(join(this.cfg.dir, LOCK));
+    } catch {
+      /* gone already */
+    }
   }
 
   /** The spool cannot be used this run: one error; batches it would have kept are counted as write errors. */
@@ -294,4 +338,14 @@ export class Spool {
 
 function fileName(seq: number, docs: number): string {
   return `${String(seq).padStart(20, '0')}-${docs}.bulk`;
+}
+
+/** Whether a process with this pid exists (EPERM: it does, owned by someone else). This process counts. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
