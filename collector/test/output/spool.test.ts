@@ -458,4 +458,23 @@ describe('the disk spool of the bulk writer', () => {
     await client.close();
     await srv.close();
   });
+
+  it('warns at start when a full batch cannot be spooled, and when the spool is off but a previous run left batches', async () => {
+    const client = new Client({ node: 'http://127.0.0.1:9' });
+    const dir = join(tmp(), 'spool');
+    const small = memoryLogger();
+    const w1 = new BulkWriter(client, config(dir, { spool: { dir, maxBytes: 1000 } }), small.log, new Metrics());
+    expect(small.lines.filter((l) => l.includes('a full batch cannot be spooled')).length).toBe(1);
+    await w1.stop();
+    writeFileSync(join(dir, '00000000000000000000-10.bulk'), '{"create":{}}\n{}\n');
+    const off = memoryLogger();
+    const w2 = new BulkWriter(client, config(dir, { spool: { dir, maxBytes: 0 } }), off.log, new Metrics());
+    expect(off.lines.filter((l) => l.includes('not replayed') && l.includes(dir)).length).toBe(1);
+    await w2.stop();
+    const fine = memoryLogger();
+    const w3 = new BulkWriter(client, config(join(tmp(), 'spool')), fine.log, new Metrics());
+    expect(fine.lines.filter((l) => l.includes('cannot be spooled') || l.includes('not replayed'))).toEqual([]);
+    await w3.stop();
+    await client.close();
+  });
 });

@@ -11,7 +11,7 @@
  * one batch at a time, after each successful request and on a timer; a replayed batch that fails again
  * stays at the head. The healthy path does no file work.
  */
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, readdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
 import type { Logger } from '../../observability/logger';
@@ -90,7 +90,28 @@ export class BulkWriter {
   ) {
     // Room for a full batch plus one more large document, so a batch is cut before it overflows.
     this.bufSize = cfg.maxBytes + 1024 * 1024;
-    if (cfg.spool && cfg.spool.maxBytes > 0) this.spool = new Spool(cfg.spool, log, metrics);
+    if (cfg.spool && cfg.spool.maxBytes > 0) {
+      if (cfg.spool.maxBytes < cfg.maxBytes) {
+        log.warn(
+          { spool_bytes_per_worker: cfg.spool.maxBytes, batch_max_bytes: cfg.maxBytes },
+          'the spool share of each worker (EF_OUTPUT_ELASTICSEARCH_SPOOL_MAX_SIZE / workers) is smaller than EF_OUTPUT_ELASTICSEARCH_BATCH_MAX_BYTES: a full batch cannot be spooled',
+        );
+      }
+      this.spool = new Spool(cfg.spool, log, metrics);
+    } else if (cfg.spool) {
+      let left = 0;
+      try {
+        left = readdirSync(cfg.spool.dir).filter((n) => n.endsWith('.bulk')).length;
+      } catch {
+        /* no spool directory */
+      }
+      if (left > 0) {
+        log.warn(
+          { path: cfg.spool.dir, batches: left },
+          'the spool is off (EF_OUTPUT_ELASTICSEARCH_SPOOL_MAX_SIZE=0) but a previous run left spooled batches there: they are not replayed',
+        );
+      }
+    }
   }
 
   /**
