@@ -28,6 +28,11 @@ export interface AppServices {
    * looks at the time its fixture data lies in.
    */
   initialRange?: TimeRange;
+  /**
+   * Kibana's `dateFormat:tz` advanced setting: the IANA zone times are shown in (e.g. "Europe/Berlin",
+   * "UTC"); absent, 'Browser' or a zone the browser does not know: the browser's zone (the harness).
+   */
+  timeZone?: string;
   /** Kibana's color mode (core.theme); light when absent (the harness). */
   colorMode?: ColorMode;
 }

@@ -7,6 +7,7 @@
 import { ROUTES, discoverPath, threatsDashboardPath } from '../common';
 import type { DbStatusResponse, ErrorBody, FlowsQuery, FlowsResponse, ThreatsQuery, ThreatsResponse } from '../common';
 import type { AppServices, ColorMode } from './application';
+import { resolveTimeZone } from './lib/format';
 
 /** The subset of Kibana's `core.http` (HttpSetup/HttpStart) the app uses. */
 export interface HttpLike {
@@ -56,12 +57,33 @@ export function currentColorMode(theme: ThemeLike): ColorMode {
   return mode;
 }
 
+/** What Kibana's `core.uiSettings` (IUiSettingsClient) offers that the app needs: reading an advanced setting. */
+export interface UiSettingsLike {
+  get: <T = any>(key: string, defaultOverride?: T) => T;
+}
+
+/**
+ * The zone of Kibana's `dateFormat:tz` advanced setting, or undefined for the browser's zone: when it says
+ * 'Browser', names a zone this browser does not know, or cannot be read (no uiSettings, or `get` throws).
+ */
+export function timeZoneSetting(uiSettings: UiSettingsLike | undefined): string | undefined {
+  if (!uiSettings) return undefined;
+  try {
+    return resolveTimeZone(uiSettings.get<unknown>('dateFormat:tz'));
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The services the app needs, built from Kibana's core start contract. Links get the base path (and the
  * space prefix, which Kibana keeps in the base path) so they work on any deployment; the color mode follows
- * Kibana's theme.
+ * Kibana's theme, and times are shown in the zone of Kibana's `dateFormat:tz` setting.
  */
-export function servicesFrom(core: { http: HttpLike & { basePath: BasePathLike }; theme?: ThemeLike }, launchUrlTemplate: string): AppServices {
+export function servicesFrom(
+  core: { http: HttpLike & { basePath: BasePathLike }; theme?: ThemeLike; uiSettings?: UiSettingsLike },
+  launchUrlTemplate: string,
+): AppServices {
   const { http } = core;
   return {
     api: createApi(http),
@@ -71,6 +93,7 @@ export function servicesFrom(core: { http: HttpLike & { basePath: BasePathLike }
       dashboardUrl: (ip, range) => http.basePath.prepend(threatsDashboardPath(ip, range)),
     },
     colorMode: core.theme ? currentColorMode(core.theme) : 'light',
+    timeZone: timeZoneSetting(core.uiSettings),
   };
 }
 

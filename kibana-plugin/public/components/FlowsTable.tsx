@@ -19,11 +19,12 @@ function endpoint(ip: string | null, port: number | null) {
   );
 }
 
-export function FlowsTable({ flows }: { flows: FlowRow[] }) {
+/** `timeZone`: the zone times are shown in (AppServices.timeZone); the browser's when absent. */
+export function FlowsTable({ flows, timeZone }: { flows: FlowRow[]; timeZone?: string }) {
   // Widths keep the table inside the flyout: addresses get the room (an IPv6 address with a port is long),
   // tags wrap as a badge group instead of running off the edge.
   const columns: Array<EuiBasicTableColumn<FlowRow>> = [
-    { field: 'timestamp', name: 'Time', width: '15%', render: (t: string) => formatTime(t) },
+    { field: 'timestamp', name: 'Time', width: '15%', render: (t: string) => formatTime(t, timeZone) },
     { name: 'Source', width: '19%', render: (f: FlowRow) => endpoint(f.sourceIp, f.sourcePort) },
     { name: 'Destination', width: '19%', render: (f: FlowRow) => endpoint(f.destinationIp, f.destinationPort) },
     { field: 'transport', name: 'Protocol', width: '7%', render: (t: string | null) => t ?? '-' },

@@ -152,7 +152,7 @@ function FlyoutContent({ res, services, onOpen }: { res: FlowsResponse; services
           ? `The newest ${formatNumber(res.flows.length)} of ${formatNumber(res.total)} flows; Discover has them all.`
           : `${formatNumber(res.total)} flows, newest first.`}
       </EuiText>
-      <FlowsTable flows={res.flows} />
+      <FlowsTable flows={res.flows} timeZone={services.timeZone} />
     </>
   );
 }

@@ -98,6 +98,7 @@ export function ThreatsApp({ services }: { services: AppServices }) {
           query={query}
           isLoading={threats.status === 'loading'}
           launchUrlTemplate={services.launchUrlTemplate}
+          timeZone={services.timeZone}
           onChange={setQuery}
           onOpen={(t) => setTrail([t])}
         />

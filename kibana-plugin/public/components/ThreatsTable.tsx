@@ -40,6 +40,8 @@ interface Props {
   query: TableQuery;
   isLoading: boolean;
   launchUrlTemplate: string;
+  /** The zone times are shown in (AppServices.timeZone); the browser's when absent. */
+  timeZone?: string;
   onChange: (q: TableQuery) => void;
   onOpen: (target: FlyoutTarget) => void;
 }
@@ -100,7 +102,7 @@ function DirectionsCell({ directions }: { directions: Record<string, number> }) 
   );
 }
 
-export function ThreatsTable({ rows, total, query, isLoading, launchUrlTemplate, onChange, onOpen }: Props) {
+export function ThreatsTable({ rows, total, query, isLoading, launchUrlTemplate, timeZone, onChange, onOpen }: Props) {
   const columns: Array<EuiBasicTableColumn<ThreatRow>> = [
     {
       field: 'indicator',
@@ -116,8 +118,8 @@ export function ThreatsTable({ rows, total, query, isLoading, launchUrlTemplate,
     },
     { field: 'flows', name: 'Flows', sortable: true, dataType: 'number', render: (n: number) => formatNumber(n) },
     { field: 'bytes', name: 'Bytes', sortable: true, dataType: 'number', render: (n: number) => formatBytes(n) },
-    { field: 'firstSeen', name: 'First seen', sortable: true, render: (t: string) => formatTime(t) },
-    { field: 'lastSeen', name: 'Last seen', sortable: true, render: (t: string) => formatTime(t) },
+    { field: 'firstSeen', name: 'First seen', sortable: true, render: (t: string) => formatTime(t, timeZone) },
+    { field: 'lastSeen', name: 'Last seen', sortable: true, render: (t: string) => formatTime(t, timeZone) },
     {
       field: 'internalHosts',
       name: 'Internal hosts',

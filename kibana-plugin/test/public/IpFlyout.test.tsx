@@ -22,16 +22,16 @@ function flowsFor(q: FlowsQuery) {
   return flowsResponse(q.ip, q.role, q.role === 'indicator' ? HOSTS : [INDICATOR]);
 }
 
-function renderWith(api: FakeApi) {
+function renderWith(api: FakeApi, timeZone?: string) {
   return render(
     <EuiProvider colorMode="light">
-      <ThreatsApp services={servicesWith(api, TEMPLATE)} />
+      <ThreatsApp services={{ ...servicesWith(api, TEMPLATE), timeZone }} />
     </EuiProvider>,
   );
 }
 
-async function openIndicator(api: FakeApi) {
-  renderWith(api);
+async function openIndicator(api: FakeApi, timeZone?: string) {
+  renderWith(api, timeZone);
   fireEvent.click(await screen.findByTestId(`threatflowOpenFlyout-${INDICATOR}`));
   const flyout = await screen.findByTestId('threatflowFlyout');
   await within(flyout).findByTestId('threatflowFlyoutFlows');
@@ -52,6 +52,17 @@ function expectNoExternalLinkFor(ip: string, kibanaLinks: string[] = []) {
 }
 
 describe('IP flyout', () => {
+  test("with a time zone (dateFormat:tz), the flows' times are times there with its offset", async () => {
+    const api = new FakeApi(async () => threatsResponse([threatRow(INDICATOR)]), async (q) => flowsFor(q));
+    const flyout = await openIndicator(api, 'America/St_Johns');
+    const flows = within(flyout).getByTestId('threatflowFlyoutFlows');
+    const times = within(flows).getAllByTestId('threatflowFlowRow').map((r) => r.querySelector('td')?.textContent ?? '');
+    // 2024-05-01T00:00Z, 01:00Z, 02:00Z in Newfoundland daylight time (-02:30): the evening before.
+    ['Apr 30, 2024 @ 21:30:00.000 -02:30', 'Apr 30, 2024 @ 22:30:00.000 -02:30', 'Apr 30, 2024 @ 23:30:00.000 -02:30'].forEach((t, i) =>
+      expect(times[i].endsWith(t)).toBe(true),
+    );
+  });
+
   test('an indicator: its flows, its internal hosts (no launch links), and links to PassiveTotal, Discover and the dashboard', async () => {
     const api = new FakeApi(async () => threatsResponse([threatRow(INDICATOR)]), async (q) => flowsFor(q));
     const flyout = await openIndicator(api);

@@ -14,12 +14,12 @@ setUpDom();
 
 const ROWS = [threatRow('203.0.113.7'), threatRow('198.51.100.23', { internalHosts: 0, internalHostSample: [], tags: [], directions: {} })];
 
-function renderTable(query: TableQuery, total = 95) {
+function renderTable(query: TableQuery, total = 95, timeZone?: string) {
   const onChange = jest.fn();
   const onOpen = jest.fn();
   render(
     <EuiProvider colorMode="light">
-      <ThreatsTable rows={ROWS} total={total} query={query} isLoading={false} launchUrlTemplate="https://t.example/{{value}}" onChange={onChange} onOpen={onOpen} />
+      <ThreatsTable rows={ROWS} total={total} query={query} isLoading={false} launchUrlTemplate="https://t.example/{{value}}" timeZone={timeZone} onChange={onChange} onOpen={onOpen} />
     </EuiProvider>,
   );
   return { onChange, onOpen, table: screen.getByTestId('threatflowThreatsTable') };
@@ -47,6 +47,16 @@ describe('ThreatsTable', () => {
     // EUI repeats the column name in each cell for its mobile layout; the cell ends with the value.
     expect(at('First seen').endsWith(localTime('2024-05-01T01:00:00.000Z'))).toBe(true);
     expect(at('Last seen').endsWith(localTime('2024-05-01T20:00:00.000Z'))).toBe(true);
+  });
+
+  test('with a time zone (dateFormat:tz), first and last seen are times there with its offset', () => {
+    const { table } = renderTable(Q, 95, 'Asia/Kolkata');
+    const row = within(table).getByTestId('threatflowThreatRow-203.0.113.7');
+    const headers = [...table.querySelectorAll('thead th')].map((th) => th.textContent ?? '');
+    const cells = [...row.querySelectorAll('td')].map((td) => td.textContent ?? '');
+    const at = (name: string) => cells[headers.findIndex((h) => h.includes(name))];
+    expect(at('First seen').endsWith('May 1, 2024 @ 06:30:00.000 +05:30')).toBe(true);
+    expect(at('Last seen').endsWith('May 2, 2024 @ 01:30:00.000 +05:30')).toBe(true);
   });
 
   test('a new sort column asks for page 0 of that order', () => {

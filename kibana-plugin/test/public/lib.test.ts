@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import { formatBytes, formatEndpoint, formatNumber, formatTime } from '../../public/lib/format';
+import { formatBytes, formatEndpoint, formatNumber, formatTime, resolveTimeZone } from '../../public/lib/format';
 import { localTime } from './helpers';
 import { resolveTimeRange } from '../../public/lib/time';
 
@@ -62,5 +62,46 @@ describe('formatTime', () => {
   });
   test('a value that is not a time is shown as it came', () => {
     expect(formatTime('not a time')).toBe('not a time');
+    expect(formatTime('not a time', 'Europe/Berlin')).toBe('not a time');
+  });
+});
+
+describe("formatTime in a zone (Kibana's dateFormat:tz)", () => {
+  const summer = '2024-05-01T01:00:00.000Z';
+  const winter = '2024-01-15T23:59:59.999Z';
+  test('UTC', () => {
+    expect(formatTime(summer, 'UTC')).toBe('May 1, 2024 @ 01:00:00.000 +00:00');
+    expect(formatTime(winter, 'UTC')).toBe('Jan 15, 2024 @ 23:59:59.999 +00:00');
+  });
+  test('Europe/Berlin: summer time +02:00, winter time +01:00 (across midnight and a year-day)', () => {
+    expect(formatTime(summer, 'Europe/Berlin')).toBe('May 1, 2024 @ 03:00:00.000 +02:00');
+    expect(formatTime(winter, 'Europe/Berlin')).toBe('Jan 16, 2024 @ 00:59:59.999 +01:00');
+  });
+  test('Europe/Berlin at the spring-forward change: the last instant of +01:00, the first of +02:00', () => {
+    expect(formatTime('2024-03-31T00:59:59.999Z', 'Europe/Berlin')).toBe('Mar 31, 2024 @ 01:59:59.999 +01:00');
+    expect(formatTime('2024-03-31T01:00:00.000Z', 'Europe/Berlin')).toBe('Mar 31, 2024 @ 03:00:00.000 +02:00');
+  });
+  test('Asia/Kolkata: a half-hour offset, no daylight saving', () => {
+    expect(formatTime(summer, 'Asia/Kolkata')).toBe('May 1, 2024 @ 06:30:00.000 +05:30');
+    expect(formatTime(winter, 'Asia/Kolkata')).toBe('Jan 16, 2024 @ 05:29:59.999 +05:30');
+  });
+  test('America/St_Johns: a negative half-hour offset, -02:30 in summer, -03:30 in winter', () => {
+    expect(formatTime(summer, 'America/St_Johns')).toBe('Apr 30, 2024 @ 22:30:00.000 -02:30');
+    expect(formatTime(winter, 'America/St_Johns')).toBe('Jan 15, 2024 @ 20:29:59.999 -03:30');
+  });
+  test("'Browser', absent or an unknown zone: the browser's zone", () => {
+    for (const zone of ['Browser', undefined, 'Mars/Olympus_Mons', '', 'not a zone']) {
+      expect(formatTime(summer, zone)).toBe(localTime(summer));
+      expect(formatTime(winter, zone)).toBe(localTime(winter));
+    }
+  });
+  test('resolveTimeZone keeps a zone the browser knows, else undefined (the browser zone)', () => {
+    expect(resolveTimeZone('Europe/Berlin')).toBe('Europe/Berlin');
+    expect(resolveTimeZone('UTC')).toBe('UTC');
+    expect(resolveTimeZone('Browser')).toBeUndefined();
+    expect(resolveTimeZone('Mars/Olympus_Mons')).toBeUndefined();
+    expect(resolveTimeZone('')).toBeUndefined();
+    expect(resolveTimeZone(undefined)).toBeUndefined();
+    expect(resolveTimeZone(42)).toBeUndefined();
   });
 });

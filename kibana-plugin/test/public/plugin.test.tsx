@@ -45,7 +45,8 @@ function fakeTheme(darkMode: boolean) {
   return { theme, subscriptions };
 }
 
-function fakeCore(darkMode = false) {
+/** `timeZone`: what core.uiSettings answers for `dateFormat:tz`; no uiSettings when absent. */
+function fakeCore(darkMode = false, timeZone?: string) {
   const apps: App[] = [];
   const get = jest.fn(async (path: string, options: { query: Record<string, string | number>; signal?: AbortSignal }) => {
     if (path === '/internal/threatflow/threats') return threatsResponse([threatRow(IP)]);
@@ -58,7 +59,11 @@ function fakeCore(darkMode = false) {
   const setup = {
     application: { register: (app: App) => apps.push(app) },
     http,
-    getStartServices: async () => [{ http, theme: theme.theme }, {}, undefined],
+    getStartServices: async () => [
+      { http, theme: theme.theme, ...(timeZone === undefined ? {} : { uiSettings: { get: (key: string) => (key === 'dateFormat:tz' ? timeZone : undefined) } }) },
+      {},
+      undefined,
+    ],
   } as unknown as CoreSetup;
   return { apps, get, setup, themeSubscriptions: theme.subscriptions };
 }
@@ -160,6 +165,19 @@ describe('public plugin', () => {
       act(() => unmount());
       element.remove();
     }
+  });
+
+  test("times are shown in the zone of Kibana's dateFormat:tz setting", async () => {
+    const core = fakeCore(false, 'Europe/Berlin');
+    plugin(context({})).setup(core.setup);
+    const element = document.createElement('div');
+    document.body.appendChild(element);
+    const unmount = await mount(core.apps[0], element);
+    const row = await screen.findByTestId(`threatflowThreatRow-${IP}`);
+    // threatRow's first seen, 2024-05-01T01:00:00Z, in Berlin's summer time.
+    expect(row.textContent).toContain('May 1, 2024 @ 03:00:00.000 +02:00');
+    act(() => unmount());
+    element.remove();
   });
 
   test('unmount aborts what is still in flight', async () => {

@@ -46,6 +46,30 @@ describe('servicesFrom', () => {
     expect(s.colorMode).toBe('light');
   });
 
+  test("the time zone is Kibana's dateFormat:tz setting; the browser's when 'Browser', unknown or unreadable", () => {
+    const { http } = recordingHttp();
+    const keys: string[] = [];
+    const core = (tz: unknown) => ({
+      http: { ...http, basePath: { prepend: (p: string) => p } },
+      uiSettings: {
+        get: <T = any>(key: string): T => {
+          keys.push(key);
+          if (tz instanceof Error) throw tz;
+          return tz as T;
+        },
+      },
+    });
+    expect(servicesFrom(core('Europe/Berlin'), 'https://x.example/{{value}}').timeZone).toBe('Europe/Berlin');
+    expect(servicesFrom(core('UTC'), 'https://x.example/{{value}}').timeZone).toBe('UTC');
+    expect(keys).toEqual(['dateFormat:tz', 'dateFormat:tz']);
+    expect(servicesFrom(core('Browser'), 'https://x.example/{{value}}').timeZone).toBeUndefined();
+    expect(servicesFrom(core('Mars/Olympus_Mons'), 'https://x.example/{{value}}').timeZone).toBeUndefined();
+    expect(servicesFrom(core(null), 'https://x.example/{{value}}').timeZone).toBeUndefined();
+    expect(servicesFrom(core(new Error('not registered')), 'https://x.example/{{value}}').timeZone).toBeUndefined();
+    // No uiSettings (a stand-in core): the browser's zone.
+    expect(servicesFrom({ http: { ...http, basePath: { prepend: (p: string) => p } } }, 'https://x.example/{{value}}').timeZone).toBeUndefined();
+  });
+
   test("the color mode is Kibana's current theme, read from theme$ without keeping a subscription", () => {
     const { http } = recordingHttp();
     const core = (darkMode: boolean, log: string[]) => ({

@@ -19,6 +19,7 @@
  *   packages/core/plugins/core-plugins-browser/src/plugin.ts                      Plugin
  *   packages/core/plugins/core-plugins-browser/src/plugin_initializer.ts          PluginInitializer, PluginInitializerContext
  *   packages/core/theme/core-theme-browser/src/types.ts                           CoreTheme, ThemeServiceStart (core.theme)
+ *   packages/core/ui-settings/core-ui-settings-browser/src/types.ts               IUiSettingsClient (core.uiSettings)
  *
  * Observables (`theme$`) are typed structurally (`subscribe` returning an unsubscribable), which rxjs'
  * Observable satisfies; rxjs is not a dependency outside Kibana.
@@ -163,6 +164,22 @@ export interface ThemeServiceStart {
   theme$: Subscribable<CoreTheme>;
 }
 
+/* ---- ui settings ---- */
+
+/**
+ * Client-side client that provides access to the advanced settings stored in elasticsearch.
+ * Omitted: get$, getAll, set, remove, isDeclared, isDefault, isCustom, isOverridden, getUpdate$, getUpdateErrors$.
+ */
+export interface IUiSettingsClient {
+  /**
+   * Gets the value for a specific uiSetting. If this setting has no user-defined value
+   * then the `defaultOverride` parameter is returned (and parsed if setting is of type
+   * "json" or "number). If the parameter is not defined and the key is not registered
+   * by any plugin then an error is thrown, otherwise reads the default value defined by a plugin.
+   */
+  get: <T = any>(key: string, defaultOverride?: T) => T;
+}
+
 /* ---- lifecycle ---- */
 
 /** Omitted: every service but application and http. */
@@ -172,10 +189,11 @@ export interface CoreSetup<TPluginsStart extends object = object, TStart = unkno
   getStartServices: StartServicesAccessor<TPluginsStart, TStart>;
 }
 
-/** Omitted: every service but http and theme. */
+/** Omitted: every service but http, theme and uiSettings. */
 export interface CoreStart {
   http: HttpStart;
   theme: ThemeServiceStart;
+  uiSettings: IUiSettingsClient;
 }
 
 export type StartServicesAccessor<TPluginsStart extends object = object, TStart = unknown> = () => Promise<
