@@ -6,14 +6,14 @@
  * are computed here from the same NDJSON lines in plain JS, independently of the aggregations.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { es, uniqueId } from '../../../collector/test/helpers/es';
+import { COLLECTOR_CLI, DEMO_BLOCKLIST, demoCaptures } from '../../harness/demo';
 import { flowsMappingsComponent } from '../../../collector/src/output/elasticsearch/assets';
 import { launchUrlFor, type ThreatRow } from '../../common';
 
-export const ROOT = join(__dirname, '..', '..', '..');
-export const BLOCKLIST = join(ROOT, 'collector', 'test', 'fixtures', 'riskiq-demo', 'blocklist.csv');
+/** The demo data is the harness's: the same captures and blocklist (harness/demo.ts says which). */
+export const BLOCKLIST = DEMO_BLOCKLIST;
 export const LAUNCH = 'https://community.riskiq.com/research?query={{value}}';
 
 /** A flow document as the collector writes it (only the fields the tests read). */
@@ -29,11 +29,8 @@ export interface Doc {
 
 /** Runs `threatflow decode` on every capture with the demo blocklist; returns the NDJSON documents. */
 export function decodeCaptures(): Doc[] {
-  const cli = join(ROOT, 'collector', 'dist', 'cli', 'main.js');
-  if (!existsSync(cli)) throw new Error(`${cli} missing: run npm run build at the repository root first`);
-  const dir = join(ROOT, 'collector', 'test', 'exporters', 'captures');
-  const captures = readdirSync(dir).filter((f) => /\.pcap(ng)?$/.test(f)).sort().map((f) => join(dir, f));
-  const out = execFileSync(process.execPath, [cli, 'decode', '--quiet', '--threat-db', BLOCKLIST, ...captures], {
+  if (!existsSync(COLLECTOR_CLI)) throw new Error(`${COLLECTOR_CLI} missing: run npm run build at the repository root first`);
+  const out = execFileSync(process.execPath, [COLLECTOR_CLI, 'decode', '--quiet', '--threat-db', BLOCKLIST, ...demoCaptures()], {
     encoding: 'utf8',
     maxBuffer: 64 << 20,
   });
